@@ -1,0 +1,1 @@
+//! Placeholder: the sync engine core lands here.

@@ -1,0 +1,182 @@
+//! Supabase Realtime payloads carried inside Phoenix frames (`postgres_changes` flavour).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Which change kinds a binding listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChangeEvent {
+    #[serde(rename = "*")]
+    All,
+    #[serde(rename = "INSERT")]
+    Insert,
+    #[serde(rename = "UPDATE")]
+    Update,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+/// The kind of a committed change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChangeType {
+    #[serde(rename = "INSERT")]
+    Insert,
+    #[serde(rename = "UPDATE")]
+    Update,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl ChangeEvent {
+    pub fn matches(self, t: ChangeType) -> bool {
+        matches!(
+            (self, t),
+            (ChangeEvent::All, _)
+                | (ChangeEvent::Insert, ChangeType::Insert)
+                | (ChangeEvent::Update, ChangeType::Update)
+                | (ChangeEvent::Delete, ChangeType::Delete)
+        )
+    }
+}
+
+/// One `config.postgres_changes[]` entry of a `phx_join`, as realtime-js sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PostgresChangeSpec {
+    pub event: ChangeEvent,
+    pub schema: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+}
+
+/// The join reply's echo of a spec, with the server-assigned subscription id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundChange {
+    pub id: u32,
+    #[serde(flatten)]
+    pub spec: PostgresChangeSpec,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JoinConfig {
+    #[serde(default)]
+    pub postgres_changes: Vec<PostgresChangeSpec>,
+    /// Broadcast / presence / private settings are accepted and echoed but unused here.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JoinPayload {
+    #[serde(default)]
+    pub config: JoinConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+/// `phx_reply` payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    pub status: ReplyStatus,
+    #[serde(default)]
+    pub response: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyStatus {
+    Ok,
+    Error,
+    Timeout,
+}
+
+/// `system` payload, e.g. `{"extension":"postgres_changes","status":"ok","message":"Subscribed to PostgreSQL","channel":"orders"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemPayload {
+    pub extension: String,
+    pub status: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+pub const SUBSCRIBED_TO_POSTGRES: &str = "Subscribed to PostgreSQL";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+/// `postgres_changes` payload `data`. Key presence per type follows hosted Supabase:
+/// INSERT has `record` only, UPDATE both, DELETE `old_record` only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeData {
+    pub schema: String,
+    pub table: String,
+    pub commit_timestamp: String,
+    #[serde(rename = "type")]
+    pub change_type: ChangeType,
+    pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_record: Option<Map<String, Value>>,
+    pub errors: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesPayload {
+    pub ids: Vec<u32>,
+    pub data: ChangeData,
+}
+
+/// Topic for a channel name (`realtime:<name>`).
+pub fn topic_for(name: &str) -> String {
+    format!("realtime:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn change_payload_key_presence() {
+        let insert = ChangeData {
+            schema: "public".into(),
+            table: "t".into(),
+            commit_timestamp: "2025-01-01T00:00:00.000Z".into(),
+            change_type: ChangeType::Insert,
+            columns: vec![],
+            record: Some(Map::new()),
+            old_record: None,
+            errors: None,
+        };
+        let v = serde_json::to_value(&insert).unwrap();
+        assert!(v.get("record").is_some());
+        assert!(v.get("old_record").is_none());
+        assert_eq!(v["errors"], Value::Null);
+    }
+
+    #[test]
+    fn join_payload_parses_realtime_js_shape() {
+        let p: JoinPayload = serde_json::from_value(json!({
+            "config": {"broadcast": {"ack": false, "self": false}, "presence": {"key": "", "enabled": false},
+              "postgres_changes": [{"event": "*", "schema": "public", "table": "orders", "filter": "status=eq.open"}],
+              "private": false},
+            "access_token": "tok"
+        }))
+        .unwrap();
+        assert_eq!(p.config.postgres_changes[0].event, ChangeEvent::All);
+        assert_eq!(p.access_token.as_deref(), Some("tok"));
+        assert!(
+            serde_json::from_value::<JoinPayload>(
+                json!({"config": {"postgres_changes": [{"event": "TRUNCATE", "schema": "public"}]}})
+            )
+            .is_err()
+        );
+    }
+}

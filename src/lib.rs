@@ -1,1 +1,14 @@
-//! placeholder
+//! Concierge: the kiosk event cards and the customer's active-session banner, kept live by the
+//! sync engine (Supabase Realtime over a WebSocket, with a REST fallback poller).
+
+pub mod app;
+pub mod boot;
+pub mod kiosk;
+pub mod pages;
+
+/// Installs the panic hook (a panic in WebAssembly kills the page; at least say why in the
+/// console) and mounts the app on `<body>`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

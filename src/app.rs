@@ -1,0 +1,75 @@
+//! The root component: load the configuration, then route.
+
+use concierge_wire::config::AppConfig;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::boot::{self, BootError};
+use crate::kiosk::KioskPage;
+use crate::pages::{NotFound, SessionPage, StaffPage};
+
+#[component]
+pub fn App() -> impl IntoView {
+    // The configuration decides everything else (backend URL, key, intervals), so nothing
+    // renders until it is known; a failure gets a screen of its own rather than a blank page.
+    let config = LocalResource::new(boot::load_config);
+    view! {
+        <Suspense fallback=|| view! { <BootScreen/> }>
+            {move || {
+                config
+                    .get()
+                    .map(|loaded| match loaded {
+                        Ok(cfg) => view! { <Configured config=cfg/> }.into_any(),
+                        Err(err) => view! { <ConfigErrorScreen error=err/> }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Everything below here may rely on `AppConfig` being in context.
+#[component]
+fn Configured(config: AppConfig) -> impl IntoView {
+    provide_context(config);
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/kiosk"/> }/>
+                <Route path=path!("/kiosk") view=KioskPage/>
+                <Route path=path!("/session") view=SessionPage/>
+                <Route path=path!("/staff") view=StaffPage/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn BootScreen() -> impl IntoView {
+    view! {
+        <main class="boot" aria-busy="true">
+            <div class="boot__mark" aria-hidden="true"></div>
+            <p class="boot__text">"Starting Concierge…"</p>
+        </main>
+    }
+}
+
+#[component]
+fn ConfigErrorScreen(error: BootError) -> impl IntoView {
+    leptos::logging::error!("configuration failed: {error}");
+    view! {
+        <main class="fatal" role="alert" data-testid="config-error">
+            <h1 class="fatal__title">"This screen is not set up yet"</h1>
+            <p class="fatal__detail">{error.to_string()}</p>
+            <p class="fatal__hint">
+                "The app reads its settings from /config.json next to the page. "
+                "Check that the Concierge server is running and serves it with an anon_key."
+            </p>
+            <button class="button" on:click=|_| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }>"Try again"</button>
+        </main>
+    }
+}

@@ -1,1 +1,96 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use concierge_server::cli::{Cli, Command};
+use concierge_server::jwt::{DEV_JWT_SECRET, Keys};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Keys) => {
+            let keys = Keys::new(&cli.serve.jwt_secret);
+            let out = serde_json::json!({
+                "anon_key": keys.anon_key(),
+                "service_role_key": keys.service_role_key(),
+            });
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        None | Some(Command::Serve) => serve(cli),
+    }
+}
+
+fn serve(cli: Cli) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "concierge_server=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        if cli.serve.jwt_secret == DEV_JWT_SECRET {
+            tracing::warn!("using the DEVELOPMENT JWT secret; set --jwt-secret / CONCIERGE_JWT_SECRET for anything real");
+        }
+        let server = match concierge_server::build(&cli.serve).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("concierge-server: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = server.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cli.serve.addr.to_string());
+        tracing::info!(url = %format!("http://{addr}"), db = %cli.serve.db.display(), "concierge-server started");
+        println!("listening on http://{addr}");
+        match server.run(shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("shut down cleanly");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,124 @@
+//! Router composition and serving. Other modules add their routes in [`router`].
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::db::{Db, Writer};
+use crate::jwt::Keys;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    /// The single write path: use it for every write so realtime sees it.
+    pub writer: Writer,
+    pub keys: Arc<Keys>,
+    /// The `/config.json` body (defaults merged with `--app-config`).
+    pub app_config: Arc<Value>,
+    pub static_dir: Option<PathBuf>,
+}
+
+/// Path prefixes that belong to APIs: unknown paths under them get a JSON 404, never the app.
+const API_PREFIXES: &[&str] = &["/rest/", "/api/", "/auth/", "/realtime/", "/socket/"];
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/config.json", get(config_json))
+        // Other modules register here, one line each, e.g. `.merge(crate::search::router())`
+        // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.
+        .fallback(fallback)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn config_json(State(s): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(s.app_config.as_ref().clone()),
+    )
+        .into_response()
+}
+
+pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "message": message, "details": null, "hint": null})),
+    )
+        .into_response()
+}
+
+/// Static app files; client routes (`/kiosk`, `/session`, `/staff`, anything unknown outside
+/// the API prefixes) get `index.html` so the app's router can take over.
+async fn fallback(State(s): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path();
+    if API_PREFIXES
+        .iter()
+        .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
+    {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "PGRST125",
+            &format!(
+                "Invalid path specified in request URL: {}",
+                path.chars().take(200).collect::<String>()
+            ),
+        );
+    }
+    let Some(dir) = s.static_dir.clone() else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the app is not being served: start concierge-server with --static-dir <built app>",
+        )
+            .into_response();
+    };
+    let index = dir.join("index.html");
+    let svc = ServeDir::new(&dir).fallback(ServeFile::new(index));
+    match svc.oneshot(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Builds the `/config.json` body: the app's defaults with our anon key, then the operator's
+/// overrides. `url` stays null so the app uses its own origin.
+pub fn app_config(keys: &Keys, overrides: Option<Value>) -> Result<Value, String> {
+    let base = concierge_wire::config::AppConfig::with_anon_key(keys.anon_key());
+    let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;
+    match overrides {
+        None => {}
+        Some(Value::Object(o)) => {
+            if let Value::Object(m) = &mut v {
+                m.extend(o);
+            }
+        }
+        Some(_) => return Err("--app-config must hold a JSON object".into()),
+    }
+    Ok(v)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,70 @@
+//! Command-line interface. Every serve flag has an environment-variable twin so the same
+//! binary can be configured by scripts, containers and tests alike.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::jwt::DEV_JWT_SECRET;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "concierge-server",
+    version,
+    about = "Concierge local backend: Supabase-compatible realtime and REST over SQLite"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, realtime and the built app (the default when no subcommand is given).
+    Serve,
+    /// Print `{"anon_key": …, "service_role_key": …}` for the configured JWT secret.
+    Keys,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CONCIERGE_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub addr: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(
+        long,
+        env = "CONCIERGE_DB",
+        default_value = "concierge.db",
+        global = true
+    )]
+    pub db: PathBuf,
+    /// Directory holding the built app (index.html, wasm, js, css).
+    #[arg(long, env = "CONCIERGE_STATIC_DIR", global = true)]
+    pub static_dir: Option<PathBuf>,
+    /// HS256 secret for the anon / service_role keys and user tokens.
+    #[arg(long, env = "CONCIERGE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, global = true)]
+    pub jwt_secret: String,
+    /// Load (or re-time) the demo hotel and its events at start.
+    #[arg(long, env = "CONCIERGE_SEED_DEMO", global = true)]
+    pub seed_demo: bool,
+    /// JSON object whose keys override or extend what /config.json returns.
+    #[arg(long, env = "CONCIERGE_APP_CONFIG", global = true)]
+    pub app_config: Option<PathBuf>,
+    /// Close a realtime socket after this long without any frame from the client.
+    #[arg(
+        long,
+        env = "CONCIERGE_WS_IDLE_TIMEOUT_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
+    pub ws_idle_timeout_ms: u64,
+}

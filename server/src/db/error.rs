@@ -1,0 +1,86 @@
+//! Database-layer errors, named after the Postgres conditions they mirror so REST can answer
+//! with PostgREST's codes.
+
+use crate::authz::{Action, Denied};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A filter, order or select names a column the table does not have (42703).
+    #[error("column {table}.{column} does not exist")]
+    UnknownColumn { table: &'static str, column: String },
+    /// A written object has a key the table does not have (PGRST204).
+    #[error("Could not find the '{column}' column of '{table}' in the schema cache")]
+    UnknownWriteColumn { table: &'static str, column: String },
+    /// A value does not parse as the column's type (22P02).
+    #[error("invalid input syntax for type {ty}: \"{value}\"")]
+    InvalidInput { ty: &'static str, value: String },
+    /// The operator makes no sense for the column's type (42883).
+    #[error("operator does not exist: {ty} {op}")]
+    Operator { ty: &'static str, op: &'static str },
+    #[error(
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+    )]
+    NotNull {
+        table: &'static str,
+        column: &'static str,
+    },
+    #[error(
+        "new row for relation \"{table}\" violates check constraint \"{table}_{column}_check\""
+    )]
+    Check {
+        table: &'static str,
+        column: &'static str,
+        value: String,
+    },
+    #[error("duplicate key value violates unique constraint \"{table}_pkey\"")]
+    Duplicate { table: &'static str, key: String },
+    #[error("{0}")]
+    Denied(#[from] Denied),
+    /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).
+    #[error("{} requires a WHERE clause", .0.verb().to_uppercase())]
+    Unfiltered(Action),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database worker failed: {0}")]
+    Worker(String),
+}
+
+/// Maps SQLite constraint failures that slipped past validation (the CHECK constraints are the
+/// backstop) to the Postgres-style variants.
+pub fn classify(table: crate::db::schema::Table, e: rusqlite::Error) -> DbError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(err, msg) = &e {
+        let msg = msg.clone().unwrap_or_default();
+        let column = || {
+            table
+                .columns()
+                .iter()
+                .find(|c| msg.contains(c.name))
+                .map(|c| c.name)
+                .unwrap_or("?")
+        };
+        match err.extended_code {
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                return DbError::Duplicate {
+                    table: table.name(),
+                    key: msg,
+                };
+            }
+            ffi::SQLITE_CONSTRAINT_NOTNULL => {
+                return DbError::NotNull {
+                    table: table.name(),
+                    column: column(),
+                };
+            }
+            ffi::SQLITE_CONSTRAINT_CHECK => {
+                return DbError::Check {
+                    table: table.name(),
+                    column: column(),
+                    value: String::new(),
+                };
+            }
+            _ => {}
+        }
+    }
+    DbError::Sqlite(e)
+}

@@ -1,0 +1,72 @@
+//! Schema migrations, applied in order at start. `PRAGMA user_version` records how many ran.
+
+use rusqlite::Connection;
+
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // 1: the Concierge tables (product.md, "Data model"). STRICT tables enforce storage types;
+    // timestamps are canonical UTC text (see time_fmt), booleans 0/1, jsonb validated text.
+    r#"
+    CREATE TABLE hotels (
+        id        TEXT PRIMARY KEY NOT NULL,
+        name      TEXT NOT NULL,
+        latitude  REAL,
+        longitude REAL,
+        timezone  TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE events (
+        id               TEXT PRIMARY KEY NOT NULL,
+        hotel_id         TEXT NOT NULL,
+        title            TEXT NOT NULL,
+        category         TEXT NOT NULL,
+        description      TEXT,
+        venue            TEXT,
+        starts_at        TEXT NOT NULL,
+        ends_at          TEXT,
+        price_text       TEXT,
+        distance_km      REAL,
+        is_hotel_service INTEGER NOT NULL DEFAULT 0 CHECK (is_hotel_service IN (0, 1)),
+        image_url        TEXT,
+        booking_url      TEXT,
+        updated_at       TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_hotel_starts ON events (hotel_id, starts_at);
+
+    CREATE TABLE kiosk_results (
+        id         TEXT PRIMARY KEY NOT NULL,
+        session_id TEXT NOT NULL,
+        results    TEXT NOT NULL CHECK (json_valid(results)),
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX kiosk_results_session ON kiosk_results (session_id, created_at);
+
+    CREATE TABLE sessions (
+        id          TEXT PRIMARY KEY NOT NULL,
+        customer_id TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'waiting', 'live', 'completed', 'cancelled')),
+        kind        TEXT NOT NULL CHECK (kind IN ('chat', 'video', 'concierge')),
+        staff_id    TEXT,
+        staff_name  TEXT,
+        topic       TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        ended_at    TEXT
+    ) STRICT;
+    CREATE INDEX sessions_customer ON sessions (customer_id);
+    CREATE INDEX sessions_status ON sessions (status);
+    "#,
+];
+
+pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no bound parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied migration");
+    }
+    Ok(MIGRATIONS.len() as u32)
+}

@@ -1,0 +1,147 @@
+//! SQLite storage: one writer connection (see [`writer`]) and a few read-only connections.
+//! WAL mode lets the readers run while the writer commits.
+
+pub mod error;
+pub mod migrate;
+pub mod schema;
+pub mod sql;
+pub mod value;
+pub mod writer;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use serde_json::{Map, Value};
+
+pub use error::DbError;
+pub use schema::{ColType, ColumnDef, Table};
+pub use sql::{Order, ReadQuery};
+pub use writer::{Change, ChangeSink, Writer};
+
+use crate::authz::{self, Action, Principal};
+
+const READERS: usize = 4;
+
+pub type Row = Map<String, Value>;
+
+/// Read side of the database.
+#[derive(Clone)]
+pub struct Db {
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next: Arc<AtomicUsize>,
+}
+
+/// Rows of a read plus the total match count when it was asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selected {
+    pub rows: Vec<Row>,
+    pub total: Option<u64>,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Opens (creating if missing) the database, applies migrations and returns the read side and
+/// the single write path, which publishes committed changes into `sink`.
+pub fn open(path: &Path, sink: ChangeSink) -> Result<(Db, Writer), DbError> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    migrate::apply(&mut conn)?;
+    let mut readers = Vec::with_capacity(READERS);
+    for _ in 0..READERS {
+        let r = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        configure(&r)?;
+        readers.push(Mutex::new(r));
+    }
+    Ok((
+        Db {
+            readers: Arc::new(readers),
+            next: Arc::new(AtomicUsize::new(0)),
+        },
+        Writer::new(conn, sink),
+    ))
+}
+
+impl Db {
+    /// Runs `f` on a reader connection off the async runtime.
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let readers = self.readers.clone();
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % readers.len();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers[i]
+                .lock()
+                .map_err(|_| DbError::Worker("reader lock poisoned".into()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| DbError::Worker(e.to_string()))?
+    }
+
+    /// A read on behalf of `principal`, through the authorization layer.
+    pub async fn select(
+        &self,
+        principal: &Principal,
+        table: Table,
+        mut q: ReadQuery,
+    ) -> Result<Selected, DbError> {
+        authz::check(principal, table, Action::Select, &q.filters)?;
+        q.filters.extend(authz::forced_filters(principal, table));
+        self.with_reader(move |conn| select_on(conn, table, &q))
+            .await
+    }
+}
+
+pub(crate) fn select_on(
+    conn: &Connection,
+    table: Table,
+    q: &ReadQuery,
+) -> Result<Selected, DbError> {
+    let cols = if q.columns.is_empty() {
+        sql::all_columns(table)
+    } else {
+        q.columns.clone()
+    };
+    let mut params = Vec::new();
+    let wh = sql::where_clause(table, &q.filters, &mut params)?;
+    let limit = q.limit.unwrap_or(sql::MAX_ROWS).min(sql::MAX_ROWS);
+    let text = format!(
+        "SELECT {} FROM {}{}{} LIMIT {} OFFSET {}",
+        sql::column_list(&cols),
+        sql::quote(table.name()),
+        wh,
+        sql::order_clause(&q.order),
+        limit,
+        q.offset.min(i64::MAX as u64),
+    );
+    let mut stmt = conn.prepare_cached(&text)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            value::row_to_json(r, &cols)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = if q.count {
+        let text = format!("SELECT COUNT(*) FROM {}{}", sql::quote(table.name()), wh);
+        let n: i64 = conn.query_row(&text, rusqlite::params_from_iter(params.iter()), |r| {
+            r.get(0)
+        })?;
+        Some(n.max(0) as u64)
+    } else {
+        None
+    };
+    Ok(Selected { rows, total })
+}

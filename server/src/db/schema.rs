@@ -1,0 +1,187 @@
+//! The tables the server knows, their columns and Postgres type names.
+//!
+//! This list is the only source of column names that ever reaches SQL text: request input is
+//! matched against it and the `&'static str` from here is what gets quoted into a statement.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    Hotels,
+    Events,
+    KioskResults,
+    Sessions,
+}
+
+/// Column types, named after the Postgres types realtime reports in `columns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColType {
+    Uuid,
+    Text,
+    Timestamptz,
+    Float8,
+    Bool,
+    Jsonb,
+}
+
+impl ColType {
+    pub fn pg_name(self) -> &'static str {
+        match self {
+            ColType::Uuid => "uuid",
+            ColType::Text => "text",
+            ColType::Timestamptz => "timestamptz",
+            ColType::Float8 => "float8",
+            ColType::Bool => "bool",
+            ColType::Jsonb => "jsonb",
+        }
+    }
+}
+
+/// What the server fills in when an insert omits a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColDefault {
+    None,
+    NewUuid,
+    Now,
+    False,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: &'static str,
+    pub ty: ColType,
+    pub nullable: bool,
+    pub default: ColDefault,
+    /// Allowed values for text enums (enforced by a CHECK constraint as well).
+    pub allowed: &'static [&'static str],
+}
+
+const fn col(name: &'static str, ty: ColType, nullable: bool, default: ColDefault) -> ColumnDef {
+    ColumnDef {
+        name,
+        ty,
+        nullable,
+        default,
+        allowed: &[],
+    }
+}
+
+use ColDefault as D;
+use ColType as T;
+
+pub const SESSION_STATUSES: &[&str] = &["pending", "waiting", "live", "completed", "cancelled"];
+pub const SESSION_KINDS: &[&str] = &["chat", "video", "concierge"];
+
+static HOTELS: &[ColumnDef] = &[
+    col("id", T::Text, false, D::None),
+    col("name", T::Text, false, D::None),
+    col("latitude", T::Float8, true, D::None),
+    col("longitude", T::Float8, true, D::None),
+    col("timezone", T::Text, false, D::None),
+];
+
+static EVENTS: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("hotel_id", T::Text, false, D::None),
+    col("title", T::Text, false, D::None),
+    col("category", T::Text, false, D::None),
+    col("description", T::Text, true, D::None),
+    col("venue", T::Text, true, D::None),
+    col("starts_at", T::Timestamptz, false, D::None),
+    col("ends_at", T::Timestamptz, true, D::None),
+    col("price_text", T::Text, true, D::None),
+    col("distance_km", T::Float8, true, D::None),
+    col("is_hotel_service", T::Bool, false, D::False),
+    col("image_url", T::Text, true, D::None),
+    col("booking_url", T::Text, true, D::None),
+    col("updated_at", T::Timestamptz, false, D::Now),
+];
+
+static KIOSK_RESULTS: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("session_id", T::Text, false, D::None),
+    col("results", T::Jsonb, false, D::None),
+    col("created_at", T::Timestamptz, false, D::Now),
+];
+
+static SESSIONS: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("customer_id", T::Uuid, false, D::None),
+    ColumnDef {
+        name: "status",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        allowed: SESSION_STATUSES,
+    },
+    ColumnDef {
+        name: "kind",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        allowed: SESSION_KINDS,
+    },
+    col("staff_id", T::Uuid, true, D::None),
+    col("staff_name", T::Text, true, D::None),
+    col("topic", T::Text, true, D::None),
+    col("created_at", T::Timestamptz, false, D::Now),
+    col("updated_at", T::Timestamptz, false, D::Now),
+    col("ended_at", T::Timestamptz, true, D::None),
+];
+
+impl Table {
+    pub const ALL: [Table; 4] = [
+        Table::Hotels,
+        Table::Events,
+        Table::KioskResults,
+        Table::Sessions,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Hotels => "hotels",
+            Table::Events => "events",
+            Table::KioskResults => "kiosk_results",
+            Table::Sessions => "sessions",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn columns(self) -> &'static [ColumnDef] {
+        match self {
+            Table::Hotels => HOTELS,
+            Table::Events => EVENTS,
+            Table::KioskResults => KIOSK_RESULTS,
+            Table::Sessions => SESSIONS,
+        }
+    }
+
+    pub fn column(self, name: &str) -> Option<&'static ColumnDef> {
+        self.columns().iter().find(|c| c.name == name)
+    }
+
+    /// Every table's primary key is its first column, `id`.
+    pub fn pk(self) -> &'static ColumnDef {
+        &self.columns()[0]
+    }
+
+    /// Tables whose `updated_at` the write path refreshes on every update.
+    pub fn updated_at(self) -> Option<&'static ColumnDef> {
+        self.column("updated_at")
+    }
+
+    /// Realtime's `columns` list: `[{name, type}]` with Postgres type names.
+    pub fn realtime_columns(self) -> Vec<concierge_wire::realtime::Column> {
+        self.columns()
+            .iter()
+            .map(|c| concierge_wire::realtime::Column {
+                name: c.name.into(),
+                type_name: c.ty.pg_name().into(),
+            })
+            .collect()
+    }
+}

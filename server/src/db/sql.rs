@@ -1,0 +1,188 @@
+//! Builds parameterised SQL from validated queries. Identifiers come only from the static
+//! schema ([`super::schema`]); every value is a bound parameter.
+
+use concierge_wire::filter::{Filter, FilterOp, FilterValue};
+use rusqlite::types::Value as Sql;
+
+use super::error::DbError;
+use super::schema::{ColType, ColumnDef, Table};
+use super::value;
+
+/// Most rows one read returns (Supabase's default `max_rows`).
+pub const MAX_ROWS: u64 = 1000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub col: &'static ColumnDef,
+    pub desc: bool,
+    /// `None` = Postgres' default (NULLs last ascending, first descending).
+    pub nulls_first: Option<bool>,
+}
+
+/// A read: `select` columns (empty = all), ANDed filters, order, page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReadQuery {
+    pub columns: Vec<&'static ColumnDef>,
+    pub filters: Vec<Filter>,
+    pub order: Vec<Order>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+    /// Also count every matching row (`Prefer: count=exact`).
+    pub count: bool,
+}
+
+pub fn quote(ident: &'static str) -> String {
+    // Identifiers are our own lowercase snake_case names; quoting is belt and braces.
+    format!("\"{ident}\"")
+}
+
+pub fn column_list(cols: &[&'static ColumnDef]) -> String {
+    cols.iter()
+        .map(|c| quote(c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn all_columns(table: Table) -> Vec<&'static ColumnDef> {
+    table.columns().iter().collect()
+}
+
+/// Resolves a filter's column against the table.
+pub fn column_of(table: Table, name: &str) -> Result<&'static ColumnDef, DbError> {
+    table.column(name).ok_or_else(|| DbError::UnknownColumn {
+        table: table.name(),
+        column: name.chars().take(64).collect(),
+    })
+}
+
+/// `WHERE` text (empty when no filters) plus its parameters, appended to `params`.
+pub fn where_clause(
+    table: Table,
+    filters: &[Filter],
+    params: &mut Vec<Sql>,
+) -> Result<String, DbError> {
+    let mut parts = Vec::with_capacity(filters.len());
+    for f in filters {
+        let col = column_of(table, &f.column)?;
+        let q = quote(col.name);
+        let op_err = || DbError::Operator {
+            ty: col.ty.pg_name(),
+            op: f.op.as_str(),
+        };
+        let cmp = |sym: &str, v: &str, params: &mut Vec<Sql>| -> Result<String, DbError> {
+            if col.ty == ColType::Jsonb {
+                return Err(op_err());
+            }
+            params.push(value::from_text(col, v)?);
+            Ok(format!("{q} {sym} ?"))
+        };
+        let part = match (f.op, &f.value) {
+            (FilterOp::Eq, FilterValue::One(v)) => cmp("=", v, params)?,
+            (FilterOp::Neq, FilterValue::One(v)) => cmp("<>", v, params)?,
+            (FilterOp::Lt, FilterValue::One(v)) => cmp("<", v, params)?,
+            (FilterOp::Lte, FilterValue::One(v)) => cmp("<=", v, params)?,
+            (FilterOp::Gt, FilterValue::One(v)) => cmp(">", v, params)?,
+            (FilterOp::Gte, FilterValue::One(v)) => cmp(">=", v, params)?,
+            (FilterOp::In, FilterValue::List(vs)) => {
+                if col.ty == ColType::Jsonb {
+                    return Err(op_err());
+                }
+                if vs.is_empty() {
+                    // `in.()` matches nothing, as in Postgres.
+                    "0".to_owned()
+                } else {
+                    for v in vs {
+                        params.push(value::from_text(col, v)?);
+                    }
+                    format!("{q} IN ({})", vec!["?"; vs.len()].join(", "))
+                }
+            }
+            (FilterOp::Is, FilterValue::Null) => format!("{q} IS NULL"),
+            (FilterOp::Is, FilterValue::Bool(b)) => {
+                if col.ty != ColType::Bool {
+                    return Err(op_err());
+                }
+                params.push(Sql::Integer(*b as i64));
+                format!("{q} = ?")
+            }
+            _ => return Err(op_err()),
+        };
+        parts.push(part);
+    }
+    Ok(if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", parts.join(" AND "))
+    })
+}
+
+pub fn order_clause(order: &[Order]) -> String {
+    if order.is_empty() {
+        return String::new();
+    }
+    let terms: Vec<String> = order
+        .iter()
+        .map(|o| {
+            let nulls_first = o.nulls_first.unwrap_or(o.desc);
+            format!(
+                "{} {} NULLS {}",
+                quote(o.col.name),
+                if o.desc { "DESC" } else { "ASC" },
+                if nulls_first { "FIRST" } else { "LAST" }
+            )
+        })
+        .collect();
+    format!(" ORDER BY {}", terms.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rest(c: &str, v: &str) -> Filter {
+        Filter::parse_rest(c, v).unwrap()
+    }
+
+    #[test]
+    fn where_binds_every_value() {
+        let mut p = Vec::new();
+        let w = where_clause(
+            Table::Events,
+            &[
+                rest("title", "eq.x' OR '1'='1"),
+                rest("distance_km", "lt.5"),
+                rest("category", "in.(a,b)"),
+                rest("ends_at", "is.null"),
+            ],
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            " WHERE \"title\" = ? AND \"distance_km\" < ? AND \"category\" IN (?, ?) AND \"ends_at\" IS NULL"
+        );
+        assert_eq!(p[0], Sql::Text("x' OR '1'='1".into()));
+        assert_eq!(p[1], Sql::Real(5.0));
+    }
+
+    #[test]
+    fn rejects_unknown_columns_and_bad_types() {
+        let mut p = Vec::new();
+        assert!(matches!(
+            where_clause(Table::Events, &[rest("nope", "eq.1")], &mut p),
+            Err(DbError::UnknownColumn { .. })
+        ));
+        assert!(matches!(
+            where_clause(Table::Events, &[rest("distance_km", "gt.far")], &mut p),
+            Err(DbError::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            where_clause(Table::Events, &[rest("title", "is.true")], &mut p),
+            Err(DbError::Operator { .. })
+        ));
+        assert!(matches!(
+            where_clause(Table::KioskResults, &[rest("results", "eq.{}")], &mut p),
+            Err(DbError::Operator { .. })
+        ));
+    }
+}

@@ -1,0 +1,363 @@
+//! THE write path. Every insert, update and delete — REST, `/api`, anything added later —
+//! goes through [`Writer`]: it checks the authorization layer, validates values against the
+//! schema, commits on the one writer connection, and then, still holding the writer lock,
+//! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
+//! what makes realtime delivery follow commit order.
+
+use std::sync::{Arc, Mutex};
+
+use concierge_wire::filter::Filter;
+use concierge_wire::realtime::ChangeType;
+use rusqlite::Connection;
+use rusqlite::types::Value as Sql;
+use serde_json::{Map, Value};
+
+use super::error::{DbError, classify};
+use super::schema::{ColDefault, ColumnDef, Table};
+use super::{Row, sql, value};
+use crate::authz::{self, Action, Principal};
+use crate::time_fmt;
+
+/// One committed row change, as realtime publishes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub table: Table,
+    pub change_type: ChangeType,
+    pub commit_timestamp: String,
+    /// The new row (INSERT, UPDATE).
+    pub record: Option<Row>,
+    /// The old row's primary key (UPDATE, DELETE), as Postgres' default replica identity gives.
+    pub old_record: Option<Row>,
+    /// The full deleted row, used only for authorization (never sent).
+    pub deleted_row: Option<Row>,
+}
+
+impl Change {
+    /// The row filters are evaluated against: the new row, or for DELETE the old identity.
+    pub fn filter_row(&self) -> Option<&Row> {
+        match self.change_type {
+            ChangeType::Insert | ChangeType::Update => self.record.as_ref(),
+            ChangeType::Delete => self.old_record.as_ref(),
+        }
+    }
+
+    /// The row the authorization layer judges visibility on.
+    pub fn auth_row(&self) -> Option<&Row> {
+        self.record.as_ref().or(self.deleted_row.as_ref())
+    }
+}
+
+pub type ChangeSink = tokio::sync::mpsc::UnboundedSender<Arc<Change>>;
+
+struct Inner {
+    conn: Connection,
+    /// Last timestamp handed out; timestamps are strictly increasing so `updated_at` and
+    /// `commit_timestamp` order changes even within one millisecond.
+    last_ms: i64,
+    sink: ChangeSink,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn pk_only(table: Table, row: &Row) -> Row {
+    let pk = table.pk().name;
+    let mut m = Map::new();
+    m.insert(pk.to_owned(), row.get(pk).cloned().unwrap_or(Value::Null));
+    m
+}
+
+fn check_value(table: Table, col: &ColumnDef, v: &Sql) -> Result<(), DbError> {
+    match v {
+        Sql::Null if !col.nullable => Err(DbError::NotNull {
+            table: table.name(),
+            column: col.name,
+        }),
+        Sql::Text(s) if !col.allowed.is_empty() && !col.allowed.contains(&s.as_str()) => {
+            Err(DbError::Check {
+                table: table.name(),
+                column: col.name,
+                value: s.chars().take(64).collect(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Rejects keys that are not columns of `table`.
+fn known_keys(table: Table, obj: &Row) -> Result<(), DbError> {
+    match obj.keys().find(|k| table.column(k).is_none()) {
+        Some(k) => Err(DbError::UnknownWriteColumn {
+            table: table.name(),
+            column: k.chars().take(64).collect(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl Writer {
+    pub(crate) fn new(conn: Connection, sink: ChangeSink) -> Writer {
+        Writer {
+            inner: Arc::new(Mutex::new(Inner {
+                conn,
+                last_ms: 0,
+                sink,
+            })),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut g = inner
+                .lock()
+                .map_err(|_| DbError::Worker("writer lock poisoned".into()))?;
+            f(&mut g)
+        })
+        .await
+        .map_err(|e| DbError::Worker(e.to_string()))?
+    }
+
+    /// Inserts `rows` (all-or-nothing) and returns them as stored.
+    pub async fn insert(
+        &self,
+        principal: &Principal,
+        table: Table,
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, DbError> {
+        authz::check(principal, table, Action::Insert, &[])?;
+        self.run(move |w| w.insert(table, rows)).await
+    }
+
+    /// Convenience for one row.
+    pub async fn insert_one(
+        &self,
+        principal: &Principal,
+        table: Table,
+        row: Row,
+    ) -> Result<Row, DbError> {
+        let mut v = self.insert(principal, table, vec![row]).await?;
+        v.pop()
+            .ok_or_else(|| DbError::Worker("insert returned no row".into()))
+    }
+
+    /// Updates the rows matching `filters` (which must not be empty) with `patch`.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        table: Table,
+        mut filters: Vec<Filter>,
+        patch: Row,
+    ) -> Result<Vec<Row>, DbError> {
+        if filters.is_empty() {
+            return Err(DbError::Unfiltered(Action::Update));
+        }
+        authz::check(principal, table, Action::Update, &filters)?;
+        filters.extend(authz::forced_filters(principal, table));
+        self.run(move |w| w.update(table, &filters, patch)).await
+    }
+
+    /// Deletes the rows matching `filters` (which must not be empty).
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        table: Table,
+        mut filters: Vec<Filter>,
+    ) -> Result<Vec<Row>, DbError> {
+        if filters.is_empty() {
+            return Err(DbError::Unfiltered(Action::Delete));
+        }
+        authz::check(principal, table, Action::Delete, &filters)?;
+        filters.extend(authz::forced_filters(principal, table));
+        self.run(move |w| w.delete(table, &filters)).await
+    }
+}
+
+impl Inner {
+    fn next_ts(&mut self) -> (i64, String) {
+        self.last_ms = time_fmt::now_ms().max(self.last_ms + 1);
+        (self.last_ms, time_fmt::format_ms(self.last_ms))
+    }
+
+    fn publish(&self, changes: Vec<Change>) {
+        for c in changes {
+            // No receiver only happens during shutdown; the write itself has committed.
+            let _ = self.sink.send(Arc::new(c));
+        }
+    }
+
+    fn insert(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>, DbError> {
+        let (_, ts) = self.next_ts();
+        let cols = sql::all_columns(table);
+        let mut prepared: Vec<Vec<Sql>> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            known_keys(table, row)?;
+            let mut vals = Vec::with_capacity(cols.len());
+            for c in &cols {
+                let given = row.get(c.name).filter(|_| c.name != "updated_at");
+                let v = match (given, c.default) {
+                    (Some(v), _) => value::from_json(c, v)?,
+                    (None, ColDefault::NewUuid) => Sql::Text(uuid::Uuid::new_v4().to_string()),
+                    (None, ColDefault::Now) => Sql::Text(ts.clone()),
+                    (None, ColDefault::False) => Sql::Integer(0),
+                    (None, ColDefault::None) => Sql::Null,
+                };
+                check_value(table, c, &v)?;
+                vals.push(v);
+            }
+            prepared.push(vals);
+        }
+        let text = format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            sql::quote(table.name()),
+            sql::column_list(&cols),
+            vec!["?"; cols.len()].join(", "),
+            sql::column_list(&cols)
+        );
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(prepared.len());
+        {
+            let mut stmt = tx.prepare_cached(&text)?;
+            for vals in &prepared {
+                let row = stmt
+                    .query_row(rusqlite::params_from_iter(vals.iter()), |r| {
+                        value::row_to_json(r, &cols)
+                    })
+                    .map_err(|e| classify(table, e))?;
+                out.push(row);
+            }
+        }
+        tx.commit()?;
+        let changes = out
+            .iter()
+            .map(|r| Change {
+                table,
+                change_type: ChangeType::Insert,
+                commit_timestamp: ts.clone(),
+                record: Some(r.clone()),
+                old_record: None,
+                deleted_row: None,
+            })
+            .collect();
+        self.publish(changes);
+        Ok(out)
+    }
+
+    fn update(
+        &mut self,
+        table: Table,
+        filters: &[Filter],
+        mut patch: Row,
+    ) -> Result<Vec<Row>, DbError> {
+        known_keys(table, &patch)?;
+        let (_, ts) = self.next_ts();
+        if let Some(u) = table.updated_at() {
+            patch.insert(u.name.to_owned(), Value::String(ts.clone()));
+        }
+        let cols = sql::all_columns(table);
+        let mut sets = Vec::new();
+        let mut set_params = Vec::new();
+        for c in &cols {
+            if let Some(v) = patch.get(c.name) {
+                let v = value::from_json(c, v)?;
+                check_value(table, c, &v)?;
+                sets.push(format!("{} = ?", sql::quote(c.name)));
+                set_params.push(v);
+            }
+        }
+        if sets.is_empty() {
+            // Nothing to change (`{}` on a table without updated_at): a no-op, no events.
+            return Ok(Vec::new());
+        }
+        let mut where_params = Vec::new();
+        let wh = sql::where_clause(table, filters, &mut where_params)?;
+        let pk = table.pk();
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        let mut changes = Vec::new();
+        {
+            let select = format!(
+                "SELECT {} FROM {}{}",
+                sql::quote(pk.name),
+                sql::quote(table.name()),
+                wh
+            );
+            let old_pks: Vec<Sql> = tx
+                .prepare_cached(&select)?
+                .query_map(rusqlite::params_from_iter(where_params.iter()), |r| {
+                    r.get(0)
+                })?
+                .collect::<Result<_, _>>()?;
+            let text = format!(
+                "UPDATE {} SET {} WHERE {} = ? RETURNING {}",
+                sql::quote(table.name()),
+                sets.join(", "),
+                sql::quote(pk.name),
+                sql::column_list(&cols)
+            );
+            let mut stmt = tx.prepare_cached(&text)?;
+            for old in old_pks {
+                let mut params = set_params.clone();
+                params.push(old.clone());
+                let row = stmt
+                    .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                        value::row_to_json(r, &cols)
+                    })
+                    .map_err(|e| classify(table, e))?;
+                let mut old_record = Map::new();
+                old_record.insert(pk.name.to_owned(), value::to_json(pk, old));
+                changes.push(Change {
+                    table,
+                    change_type: ChangeType::Update,
+                    commit_timestamp: ts.clone(),
+                    record: Some(row.clone()),
+                    old_record: Some(old_record),
+                    deleted_row: None,
+                });
+                out.push(row);
+            }
+        }
+        tx.commit()?;
+        self.publish(changes);
+        Ok(out)
+    }
+
+    fn delete(&mut self, table: Table, filters: &[Filter]) -> Result<Vec<Row>, DbError> {
+        let (_, ts) = self.next_ts();
+        let cols = sql::all_columns(table);
+        let mut params = Vec::new();
+        let wh = sql::where_clause(table, filters, &mut params)?;
+        let text = format!(
+            "DELETE FROM {}{} RETURNING {}",
+            sql::quote(table.name()),
+            wh,
+            sql::column_list(&cols)
+        );
+        let tx = self.conn.transaction()?;
+        let out: Vec<Row> = tx
+            .prepare_cached(&text)?
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                value::row_to_json(r, &cols)
+            })?
+            .collect::<Result<_, _>>()?;
+        tx.commit()?;
+        let changes = out
+            .iter()
+            .map(|r| Change {
+                table,
+                change_type: ChangeType::Delete,
+                commit_timestamp: ts.clone(),
+                record: None,
+                old_record: Some(pk_only(table, r)),
+                deleted_row: Some(r.clone()),
+            })
+            .collect();
+        self.publish(changes);
+        Ok(out)
+    }
+}

@@ -1,0 +1,170 @@
+//! API keys and user tokens: HS256 JWTs with a `role` claim, like Supabase's.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// DEVELOPMENT DEFAULT ONLY. Anyone who reads this repository can mint a `service_role` key
+/// for a server started without `--jwt-secret` / `CONCIERGE_JWT_SECRET`. Never deploy with it.
+pub const DEV_JWT_SECRET: &str = "concierge-dev-secret-not-for-production-use-change-me-0001";
+
+/// Fixed issue/expiry times make the generated API keys deterministic for a given secret,
+/// so `concierge-server keys` and `/config.json` agree (hosted Supabase keys are also fixed).
+const KEY_IAT: i64 = 1_763_510_400; // 2025-11-19
+const KEY_EXP: i64 = 2_078_870_400; // 2035-11-16
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    pub exp: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token has expired")]
+    Expired,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+/// Signs and verifies tokens with one secret.
+#[derive(Clone)]
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(<secret>)")
+    }
+}
+
+impl Keys {
+    pub fn new(secret: &str) -> Keys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Only HS256: `alg: none` and asymmetric algorithms are refused by construction.
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_required_spec_claims(&["exp"]);
+        validation.validate_exp = true;
+        validation.leeway = 0;
+        // User tokens carry `aud: authenticated`; API keys carry none. Roles decide access.
+        validation.validate_aud = false;
+        Keys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        // HS256 signing of a serialisable struct cannot fail.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .unwrap_or_default()
+    }
+
+    fn api_key(&self, role: &str) -> String {
+        self.sign(&Claims {
+            role: role.into(),
+            sub: None,
+            iss: Some("concierge".into()),
+            iat: Some(KEY_IAT),
+            exp: KEY_EXP,
+        })
+    }
+
+    pub fn anon_key(&self) -> String {
+        self.api_key("anon")
+    }
+
+    pub fn service_role_key(&self) -> String {
+        self.api_key("service_role")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        use jsonwebtoken::errors::ErrorKind;
+        jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        // Minimal base64url without padding, enough to forge test tokens.
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let b = s.as_bytes();
+        let mut out = String::new();
+        for chunk in b.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, &c)| acc | (c as u32) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn keys_round_trip_and_are_deterministic() {
+        let k = Keys::new("s1");
+        assert_eq!(k.verify(&k.anon_key()).unwrap().role, "anon");
+        assert_eq!(
+            k.verify(&k.service_role_key()).unwrap().role,
+            "service_role"
+        );
+        assert_eq!(k.anon_key(), Keys::new("s1").anon_key());
+        assert_ne!(k.anon_key(), Keys::new("s2").anon_key());
+    }
+
+    #[test]
+    fn refuses_forged_none_and_expired() {
+        let k = Keys::new("s1");
+        // Signed with another secret.
+        assert!(matches!(
+            Keys::new("other").verify(&k.service_role_key()),
+            Err(TokenError::Invalid(_))
+        ));
+        // alg: none with a service_role claim.
+        let none = format!(
+            "{}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(r#"{"role":"service_role","exp":4000000000}"#)
+        );
+        assert!(k.verify(&none).is_err());
+        // Tampered payload keeps the old signature.
+        let anon = k.anon_key();
+        let parts: Vec<&str> = anon.split('.').collect();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(r#"{"role":"service_role","exp":4000000000}"#),
+            parts[2]
+        );
+        assert!(k.verify(&forged).is_err());
+        let expired = k.sign(&Claims {
+            role: "anon".into(),
+            sub: None,
+            iss: None,
+            iat: None,
+            exp: 1000,
+        });
+        assert_eq!(k.verify(&expired), Err(TokenError::Expired));
+        assert!(k.verify("garbage").is_err());
+        assert!(k.verify("").is_err());
+    }
+}

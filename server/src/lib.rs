@@ -1,0 +1,95 @@
+//! `concierge-server`: the Concierge local backend. Supabase-compatible realtime
+//! (Phoenix channels, `postgres_changes`) and a PostgREST subset over embedded SQLite.
+
+pub mod app;
+pub mod authz;
+pub mod cli;
+pub mod db;
+pub mod jwt;
+pub mod time_fmt;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::cli::ServeArgs;
+use crate::jwt::Keys;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] db::DbError),
+    #[error("--app-config {path}: {msg}")]
+    AppConfig { path: String, msg: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything a running server is made of, before it starts listening.
+pub struct Server {
+    pub state: AppState,
+    pub listener: tokio::net::TcpListener,
+}
+
+fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
+    let err = |msg: String| StartError::AppConfig {
+        path: args
+            .app_config
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        msg,
+    };
+    let overrides = match &args.app_config {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| err(e.to_string()))?;
+            Some(serde_json::from_str::<Value>(&text).map_err(|e| err(e.to_string()))?)
+        }
+    };
+    app::app_config(keys, overrides).map_err(err)
+}
+
+/// Opens the database, applies migrations (and the demo seed) and binds the listener.
+pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
+    let keys = Arc::new(Keys::new(&args.jwt_secret));
+    let app_config = Arc::new(load_app_config(args, &keys)?);
+    let (sink, _changes) = tokio::sync::mpsc::unbounded_channel();
+    let (db, writer) = db::open(&args.db, sink)?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: args.addr.to_string(),
+            source,
+        })?;
+    let state = AppState {
+        db,
+        writer,
+        keys,
+        app_config,
+        static_dir: args.static_dir.clone(),
+    };
+    Ok(Server { state, listener })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let router = app::router(self.state);
+        app::serve(self.listener, router, shutdown).await?;
+        Ok(())
+    }
+}

@@ -1,17 +1,302 @@
-//! The kiosk screen (`/kiosk`). Placeholder shell until the kiosk lands (issue 5): it already
-//! owns the guest's session id, which everything on this screen is keyed by.
+//! The kiosk (`/kiosk`): a hotel lobby screen. A guest taps interests or types what they are
+//! in the mood for; matching events and hotel services appear as cards, live.
+//!
+//! Structure (why it is split this way):
+//! - [`KioskPage`] holds what outlives a guest: the hotel's public details, the wall clock for
+//!   time labels, the connection indicator, and the current guest's session id.
+//! - [`GuestSession`] holds everything about one guest: the live query on `kiosk_results` for
+//!   the session id, what they typed, the search in flight, the idle clock. It is rendered by
+//!   a reactive closure keyed on the session id, so an idle reset (a new id) disposes the whole
+//!   owner: the subscription closes (its `on_cleanup` runs), in-flight requests are cancelled,
+//!   signals are dropped and the DOM is replaced. Nothing is written to storage, ever.
+//! - Pure logic lives in small native-tested modules: [`when`] (time labels), [`idle`]
+//!   (the reset state machine), [`results`] (newest result, live card merge and order),
+//!   [`chips`], [`qr`], [`tz`].
 
+pub mod api;
+pub mod chips;
+pub mod feed;
+pub mod idle;
+pub mod qr;
+pub mod results;
+pub mod tz;
+pub mod when;
+
+mod attract;
+mod cards;
+mod countdown;
+mod explore;
+
+use std::time::Duration;
+
+use concierge_wire::config::AppConfig;
+use concierge_wire::model::KioskResultRow;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use self::api::HotelInfo;
+use self::feed::Connection;
+use self::idle::{IdleClock, IdlePhase};
+
+/// Seconds since the epoch, from the browser's clock.
+fn now_unix() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// The page's monotonic clock in milliseconds (falls back to the wall clock).
+fn now_monotonic() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// Which screen a guest sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// "Tap to start": no guest yet.
+    Attract,
+    /// Chips, the text field and the results region.
+    Explore,
+}
+
+/// The guest's own search request, as far as this screen knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SearchState {
+    Idle,
+    Sending { interests: String },
+    Failed { interests: String, message: String },
+}
+
+/// Public, guest-independent context the guest views read.
+#[derive(Clone, Copy)]
+struct Ambient {
+    hotel: Signal<Option<HotelInfo>>,
+    /// Wall clock (Unix seconds), ticking every 30 s so "Tonight 8:30 pm" turns into "Now".
+    now: Signal<i64>,
+}
+
 #[component]
 pub fn KioskPage() -> impl IntoView {
-    let session_id = Uuid::new_v4();
+    let config = expect_context::<AppConfig>();
+
+    let hotel_resource = LocalResource::new({
+        let config = config.clone();
+        move || {
+            let config = config.clone();
+            async move {
+                match api::fetch_hotel(&config).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        // The kiosk still works without the hotel's name; say why in the console.
+                        leptos::logging::warn!("hotel details unavailable: {e}");
+                        None
+                    }
+                }
+            }
+        }
+    });
+    let hotel = Signal::derive(move || hotel_resource.get().flatten());
+
+    let now = RwSignal::new(now_unix());
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(now_unix()), Duration::from_secs(30))
+    {
+        on_cleanup(move || handle.clear());
+    }
+    let ambient = Ambient {
+        hotel,
+        now: now.into(),
+    };
+
+    let session = RwSignal::new(Uuid::new_v4());
+    let reset = Callback::new(move |()| session.set(Uuid::new_v4()));
+    let connection = feed::connection();
+
     view! {
-        <main class="kiosk">
-            <h1>"Concierge"</h1>
-            <p>"Tap to start"</p>
-            <p class="kiosk__session">"Session " <code data-testid="session-id">{session_id.to_string()}</code></p>
-        </main>
+        <div class="kiosk">
+            {move || {
+                let id = session.get().to_string();
+                view! { <GuestSession session_id=id ambient=ambient on_reset=reset/> }
+            }}
+            <ConnectionBadge connection=connection/>
+        </div>
+    }
+}
+
+/// One guest, from "Tap to start" to the idle reset. See the module docs for why everything
+/// guest-related lives under this component's owner.
+#[component]
+fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) -> impl IntoView {
+    let config = expect_context::<AppConfig>();
+    let owner = Owner::current();
+
+    let stage = RwSignal::new(Stage::Attract);
+    let search = RwSignal::new(SearchState::Idle);
+    let posted = RwSignal::new(None::<KioskResultRow>);
+    let live = feed::session_results(&config, &session_id);
+    let latest = Memo::new(move |_| {
+        live.rows.with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
+    });
+
+    // --- idle reset ---------------------------------------------------------------------
+    let clock = StoredValue::new(IdleClock::new(config.idle_timeout_ms, config.idle_warning_ms));
+    let phase = RwSignal::new(IdlePhase::Dormant);
+    let refresh_phase = move || {
+        let p = clock.with_value(|c| c.phase(now_monotonic()));
+        if phase.get_untracked() != p {
+            phase.set(p);
+        }
+        p
+    };
+    let activity = move || {
+        clock.update_value(|c| c.activity(now_monotonic()));
+        refresh_phase();
+    };
+    // Any touch, click, key or scroll while a guest is here counts as presence (and cancels
+    // the countdown). On the attract screen there is nothing to keep alive.
+    let on_presence = move || {
+        if stage.get_untracked() == Stage::Explore {
+            activity();
+        }
+    };
+    let listeners = [
+        window_event_listener(leptos::ev::pointerdown, move |_| on_presence()),
+        window_event_listener(leptos::ev::keydown, move |_| on_presence()),
+        window_event_listener(leptos::ev::wheel, move |_| on_presence()),
+        window_event_listener(leptos::ev::touchstart, move |_| on_presence()),
+    ];
+    on_cleanup(move || {
+        for l in listeners {
+            l.remove();
+        }
+    });
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if refresh_phase() == IdlePhase::Expired {
+                clock.update_value(IdleClock::sleep);
+                on_reset.run(());
+            }
+        },
+        Duration::from_millis(250),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    // A result for this session, from whoever asked, brings the guest view up and counts as
+    // activity (a phone just searched for this screen: someone is here).
+    Effect::new(move |prev: Option<Option<String>>| {
+        let id = latest.with(|l| l.as_ref().map(|r| r.id.clone()));
+        if id.is_some() && prev.flatten() != id {
+            stage.set(Stage::Explore);
+            search.update(|s| {
+                if matches!(s, SearchState::Sending { .. } | SearchState::Failed { .. }) {
+                    *s = SearchState::Idle;
+                }
+            });
+            activity();
+        }
+        id
+    });
+
+    let start = Callback::new(move |()| {
+        stage.set(Stage::Explore);
+        activity();
+    });
+
+    let submit = Callback::new({
+        let config = config.clone();
+        let session_id = session_id.clone();
+        move |text: String| {
+            let interests = text.trim().to_owned();
+            if interests.is_empty() {
+                return;
+            }
+            search.set(SearchState::Sending {
+                interests: interests.clone(),
+            });
+            let config = config.clone();
+            let session_id = session_id.clone();
+            let task = async move {
+                match api::search(&config, &session_id, &interests).await {
+                    Ok(row) => {
+                        posted.try_set(Some(row));
+                        search.try_set(SearchState::Idle);
+                    }
+                    Err(e) => {
+                        search.try_set(SearchState::Failed {
+                            interests,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            };
+            // Scoped to the guest: a reset mid-request cancels it.
+            match &owner {
+                Some(o) => o.with(|| leptos::task::spawn_local_scoped_with_cancellation(task)),
+                None => leptos::task::spawn_local_scoped_with_cancellation(task),
+            }
+        }
+    });
+
+    let warning = Memo::new(move |_| phase.get().seconds_left());
+    // The dialog is created once per warning (not once per second), so focus stays put.
+    let warning_shown = Memo::new(move |_| warning.get().is_some());
+    let seconds_left = Signal::derive(move || warning.get().unwrap_or(0));
+
+    view! {
+        <div class="guest" data-stage=move || match stage.get() {
+            Stage::Attract => "attract",
+            Stage::Explore => "explore",
+        }>
+            {move || match stage.get() {
+                Stage::Attract => {
+                    view! { <attract::Attract hotel=ambient.hotel on_start=start/> }.into_any()
+                }
+                Stage::Explore => {
+                    view! {
+                        <explore::Explore
+                            ambient=ambient
+                            search=search.into()
+                            latest=latest.into()
+                            on_search=submit
+                            on_reset=on_reset
+                        />
+                    }
+                        .into_any()
+                }
+            }}
+            {move || {
+                warning_shown
+                    .get()
+                    .then(|| {
+                        view! {
+                            <countdown::Countdown
+                                seconds_left=seconds_left
+                                total_seconds=(config.idle_warning_ms / 1000).max(1)
+                                on_stay=Callback::new(move |()| activity())
+                                on_reset=on_reset
+                            />
+                        }
+                    })
+            }}
+            <p class="guest__session">
+                "Session " <code data-testid="session-id">{session_id.clone()}</code>
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn ConnectionBadge(connection: Signal<Connection>) -> impl IntoView {
+    view! {
+        <p
+            class=move || format!("connection connection--{}", connection.get().class())
+            data-testid="connection"
+            title="Connection to the concierge service"
+        >
+            <span class="connection__dot" aria-hidden="true"></span>
+            <span class="connection__label">{move || connection.get().label()}</span>
+        </p>
     }
 }

@@ -1,0 +1,50 @@
+//! The attract screen: what the lobby sees between guests. Tap anywhere to start.
+
+use leptos::prelude::*;
+
+use super::api::HotelInfo;
+use super::chips::CHIPS;
+
+#[component]
+pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<()>) -> impl IntoView {
+    let button = NodeRef::<leptos::html::Button>::new();
+    // Keyboard users land on the one control there is.
+    Effect::new(move |_| {
+        if let Some(b) = button.get() {
+            let _ = b.focus();
+        }
+    });
+    view! {
+        <main class="attract" data-testid="attract" on:click=move |_| on_start.run(())>
+            <div class="attract__aurora" aria-hidden="true"></div>
+            <div class="attract__content">
+                <p class="attract__welcome">"Welcome to"</p>
+                <h1 class="attract__hotel">
+                    {move || hotel.get().map(|h| h.name).unwrap_or_else(|| "Concierge".to_owned())}
+                </h1>
+                <p class="attract__lead">
+                    "Comedy tonight, a quiet spa morning, something for the kids — "
+                    "discover what’s on in and around the hotel."
+                </p>
+                <ul class="attract__orbit" aria-hidden="true">
+                    {CHIPS
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            view! {
+                                <li style=format!("--i:{i}")>
+                                    <span class="attract__orb">{c.emoji}</span>
+                                    <span class="attract__orb-label">{c.label}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <button class="attract__cta" node_ref=button type="button">
+                    <span class="attract__cta-ring" aria-hidden="true"></span>
+                    "Tap to start"
+                </button>
+            </div>
+        </main>
+    }
+}

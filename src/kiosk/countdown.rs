@@ -1,0 +1,76 @@
+//! The idle warning: a countdown any touch cancels (WCAG 2.2.1: warn, and let a simple action
+//! extend the time).
+
+use leptos::prelude::*;
+
+#[component]
+pub fn Countdown(
+    seconds_left: Signal<u64>,
+    total_seconds: u64,
+    on_stay: Callback<()>,
+    on_reset: Callback<()>,
+) -> impl IntoView {
+    let stay = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(b) = stay.get() {
+            let _ = b.focus();
+        }
+    });
+    // The ring empties as time runs out: stroke-dashoffset over a circumference of 100.
+    let progress = move || {
+        let left = seconds_left.get() as f64;
+        let total = total_seconds.max(1) as f64;
+        format!("{:.2}", 100.0 - (left / total).clamp(0.0, 1.0) * 100.0)
+    };
+    view! {
+        <div class="countdown" data-testid="idle-warning">
+            <div
+                class="countdown__panel"
+                role="alertdialog"
+                aria-modal="true"
+                aria-labelledby="countdown-title"
+                aria-describedby="countdown-text"
+            >
+                <div class="countdown__ring" aria-hidden="true">
+                    <svg viewBox="0 0 36 36">
+                        <circle class="countdown__track" cx="18" cy="18" r="15.9155"></circle>
+                        <circle
+                            class="countdown__bar"
+                            cx="18"
+                            cy="18"
+                            r="15.9155"
+                            pathLength="100"
+                            style=move || format!("stroke-dashoffset:{}", progress())
+                        ></circle>
+                    </svg>
+                    <span class="countdown__number" data-testid="idle-seconds">
+                        {move || seconds_left.get()}
+                    </span>
+                </div>
+                <h2 id="countdown-title" class="countdown__title">"Are you still there?"</h2>
+                <p id="countdown-text" class="countdown__text">
+                    "For the next guest’s privacy, this screen starts over in "
+                    <strong>{move || seconds_left.get()} " seconds"</strong>
+                    ". Touch anywhere to keep browsing."
+                </p>
+                <div class="countdown__actions">
+                    <button
+                        class="button"
+                        type="button"
+                        node_ref=stay
+                        on:click=move |_| on_stay.run(())
+                    >
+                        "I’m still here"
+                    </button>
+                    <button
+                        class="button button--ghost"
+                        type="button"
+                        on:click=move |_| on_reset.run(())
+                    >
+                        "Start over now"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}

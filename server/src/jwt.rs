@@ -88,8 +88,19 @@ impl Keys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_as::<Claims>(token)
+    }
+
+    /// Signs any claims set (user access tokens carry more than [`Claims`]).
+    pub fn sign_as<T: Serialize>(&self, claims: &T) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .unwrap_or_default()
+    }
+
+    /// Verifies signature, algorithm and expiry like [`Keys::verify`], decoding into `T`.
+    pub fn verify_as<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
-        jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
+        jsonwebtoken::decode::<T>(token.trim(), &self.decoding, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,

@@ -20,7 +20,7 @@ pub use schema::{ColType, ColumnDef, Table};
 pub use sql::{Order, ReadQuery};
 pub use writer::{Change, ChangeSink, Writer};
 
-use crate::authz::{self, Action, Principal};
+use crate::authz::{self, Action, Principal, RowScope};
 
 const READERS: usize = 4;
 
@@ -97,11 +97,11 @@ impl Db {
         &self,
         principal: &Principal,
         table: Table,
-        mut q: ReadQuery,
+        q: ReadQuery,
     ) -> Result<Selected, DbError> {
         authz::check(principal, table, Action::Select, &q.filters)?;
-        q.filters.extend(authz::forced_filters(principal, table));
-        self.with_reader(move |conn| select_on(conn, table, &q))
+        let scope = authz::row_scope(principal, table);
+        self.with_reader(move |conn| select_on(conn, table, &q, &scope))
             .await
     }
 }
@@ -110,6 +110,7 @@ pub(crate) fn select_on(
     conn: &Connection,
     table: Table,
     q: &ReadQuery,
+    scope: &RowScope,
 ) -> Result<Selected, DbError> {
     let cols = if q.columns.is_empty() {
         sql::all_columns(table)
@@ -117,7 +118,7 @@ pub(crate) fn select_on(
         q.columns.clone()
     };
     let mut params = Vec::new();
-    let wh = sql::where_clause(table, &q.filters, &mut params)?;
+    let wh = sql::scoped_where_clause(table, &q.filters, scope, &mut params)?;
     let limit = q.limit.unwrap_or(sql::MAX_ROWS).min(sql::MAX_ROWS);
     let text = format!(
         "SELECT {} FROM {}{}{} LIMIT {} OFFSET {}",

@@ -116,6 +116,39 @@ pub fn where_clause(
     })
 }
 
+/// [`where_clause`] for the caller's filters, ANDed with the authorization layer's row scope
+/// (`(a AND b) OR (c)`), so no caller filter can reach rows outside the scope.
+pub fn scoped_where_clause(
+    table: Table,
+    filters: &[Filter],
+    scope: &crate::authz::RowScope,
+    params: &mut Vec<Sql>,
+) -> Result<String, DbError> {
+    let base = where_clause(table, filters, params)?;
+    let branches = match scope {
+        crate::authz::RowScope::All => return Ok(base),
+        crate::authz::RowScope::AnyOf(b) => b,
+    };
+    let mut alts = Vec::with_capacity(branches.len());
+    for conj in branches {
+        let w = where_clause(table, conj, params)?;
+        // An empty conjunction is "true"; an empty list of branches is "false".
+        alts.push(match w.strip_prefix(" WHERE ") {
+            Some(cond) => format!("({cond})"),
+            None => "1".to_owned(),
+        });
+    }
+    let scope_sql = if alts.is_empty() {
+        "0".to_owned()
+    } else {
+        alts.join(" OR ")
+    };
+    Ok(match base.strip_prefix(" WHERE ") {
+        Some(cond) => format!(" WHERE ({cond}) AND ({scope_sql})"),
+        None => format!(" WHERE ({scope_sql})"),
+    })
+}
+
 pub fn order_clause(order: &[Order]) -> String {
     if order.is_empty() {
         return String::new();
@@ -163,6 +196,36 @@ mod tests {
         );
         assert_eq!(p[0], Sql::Text("x' OR '1'='1".into()));
         assert_eq!(p[1], Sql::Real(5.0));
+    }
+
+    #[test]
+    fn row_scope_is_anded_as_or_of_ands() {
+        use crate::authz::RowScope;
+        let mut p = Vec::new();
+        let scope = RowScope::AnyOf(vec![
+            vec![rest("status", "eq.pending")],
+            vec![
+                rest("staff_id", "eq.a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+                rest("kind", "eq.chat"),
+            ],
+        ]);
+        let w = scoped_where_clause(
+            Table::Sessions,
+            &[rest("status", "neq.live")],
+            &scope,
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            " WHERE (\"status\" <> ?) AND ((\"status\" = ?) OR (\"staff_id\" = ? AND \"kind\" = ?))"
+        );
+        assert_eq!(p.len(), 4);
+        let mut p = Vec::new();
+        assert_eq!(
+            scoped_where_clause(Table::Sessions, &[], &RowScope::AnyOf(vec![]), &mut p).unwrap(),
+            " WHERE (0)"
+        );
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct Change {
     pub old_record: Option<Row>,
     /// The full deleted row, used only for authorization (never sent).
     pub deleted_row: Option<Row>,
+    /// UPDATE only: the full row before the change, used only for authorization (a row that
+    /// leaves a subscriber's visibility), never sent.
+    pub prior_row: Option<Row>,
 }
 
 impl Change {
@@ -131,6 +134,10 @@ impl Writer {
         rows: Vec<Row>,
     ) -> Result<Vec<Row>, DbError> {
         authz::check(principal, table, Action::Insert, &[])?;
+        let mut rows = rows;
+        for row in &mut rows {
+            authz::prepare_insert(principal, table, row)?;
+        }
         self.run(move |w| w.insert(table, rows)).await
     }
 
@@ -151,15 +158,17 @@ impl Writer {
         &self,
         principal: &Principal,
         table: Table,
-        mut filters: Vec<Filter>,
+        filters: Vec<Filter>,
         patch: Row,
     ) -> Result<Vec<Row>, DbError> {
         if filters.is_empty() {
             return Err(DbError::Unfiltered(Action::Update));
         }
         authz::check(principal, table, Action::Update, &filters)?;
-        filters.extend(authz::forced_filters(principal, table));
-        self.run(move |w| w.update(table, &filters, patch)).await
+        let scope = authz::row_scope(principal, table);
+        let principal = principal.clone();
+        self.run(move |w| w.update(&principal, table, &filters, &scope, patch))
+            .await
     }
 
     /// Deletes the rows matching `filters` (which must not be empty).
@@ -167,14 +176,14 @@ impl Writer {
         &self,
         principal: &Principal,
         table: Table,
-        mut filters: Vec<Filter>,
+        filters: Vec<Filter>,
     ) -> Result<Vec<Row>, DbError> {
         if filters.is_empty() {
             return Err(DbError::Unfiltered(Action::Delete));
         }
         authz::check(principal, table, Action::Delete, &filters)?;
-        filters.extend(authz::forced_filters(principal, table));
-        self.run(move |w| w.delete(table, &filters)).await
+        let scope = authz::row_scope(principal, table);
+        self.run(move |w| w.delete(table, &filters, &scope)).await
     }
 }
 
@@ -242,6 +251,7 @@ impl Inner {
                 record: Some(r.clone()),
                 old_record: None,
                 deleted_row: None,
+                prior_row: None,
             })
             .collect();
         self.publish(changes);
@@ -250,12 +260,15 @@ impl Inner {
 
     fn update(
         &mut self,
+        principal: &Principal,
         table: Table,
         filters: &[Filter],
+        scope: &authz::RowScope,
         mut patch: Row,
     ) -> Result<Vec<Row>, DbError> {
         known_keys(table, &patch)?;
         let (_, ts) = self.next_ts();
+        authz::prepare_update(principal, table, &mut patch, &ts)?;
         if let Some(u) = table.updated_at() {
             patch.insert(u.name.to_owned(), Value::String(ts.clone()));
         }
@@ -275,22 +288,24 @@ impl Inner {
             return Ok(Vec::new());
         }
         let mut where_params = Vec::new();
-        let wh = sql::where_clause(table, filters, &mut where_params)?;
+        let wh = sql::scoped_where_clause(table, filters, scope, &mut where_params)?;
         let pk = table.pk();
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         let mut changes = Vec::new();
         {
+            // The full old rows: the row policy judges each transition (old → new), and
+            // realtime needs to know who could see the row before it changed.
             let select = format!(
                 "SELECT {} FROM {}{}",
-                sql::quote(pk.name),
+                sql::column_list(&cols),
                 sql::quote(table.name()),
                 wh
             );
-            let old_pks: Vec<Sql> = tx
+            let old_rows: Vec<Row> = tx
                 .prepare_cached(&select)?
                 .query_map(rusqlite::params_from_iter(where_params.iter()), |r| {
-                    r.get(0)
+                    value::row_to_json(r, &cols)
                 })?
                 .collect::<Result<_, _>>()?;
             let text = format!(
@@ -301,7 +316,8 @@ impl Inner {
                 sql::column_list(&cols)
             );
             let mut stmt = tx.prepare_cached(&text)?;
-            for old in old_pks {
+            for old_row in old_rows {
+                let old = value::from_json(pk, old_row.get(pk.name).unwrap_or(&Value::Null))?;
                 let mut params = set_params.clone();
                 params.push(old.clone());
                 let row = stmt
@@ -309,6 +325,9 @@ impl Inner {
                         value::row_to_json(r, &cols)
                     })
                     .map_err(|e| classify(table, e))?;
+                // WITH CHECK: a refused row aborts the whole statement (the transaction is
+                // dropped, i.e. rolled back), as Postgres does.
+                authz::check_update(principal, table, &old_row, &row)?;
                 let mut old_record = Map::new();
                 old_record.insert(pk.name.to_owned(), value::to_json(pk, old));
                 changes.push(Change {
@@ -318,6 +337,7 @@ impl Inner {
                     record: Some(row.clone()),
                     old_record: Some(old_record),
                     deleted_row: None,
+                    prior_row: Some(old_row),
                 });
                 out.push(row);
             }
@@ -327,11 +347,16 @@ impl Inner {
         Ok(out)
     }
 
-    fn delete(&mut self, table: Table, filters: &[Filter]) -> Result<Vec<Row>, DbError> {
+    fn delete(
+        &mut self,
+        table: Table,
+        filters: &[Filter],
+        scope: &authz::RowScope,
+    ) -> Result<Vec<Row>, DbError> {
         let (_, ts) = self.next_ts();
         let cols = sql::all_columns(table);
         let mut params = Vec::new();
-        let wh = sql::where_clause(table, filters, &mut params)?;
+        let wh = sql::scoped_where_clause(table, filters, scope, &mut params)?;
         let text = format!(
             "DELETE FROM {}{} RETURNING {}",
             sql::quote(table.name()),
@@ -355,6 +380,7 @@ impl Inner {
                 record: None,
                 old_record: Some(pk_only(table, r)),
                 deleted_row: Some(r.clone()),
+                prior_row: None,
             })
             .collect();
         self.publish(changes);

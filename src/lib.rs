@@ -5,6 +5,7 @@ pub mod app;
 pub mod boot;
 pub mod kiosk;
 pub mod pages;
+pub mod sync;
 
 /// Installs the panic hook (a panic in WebAssembly kills the page; at least say why in the
 /// console) and mounts the app on `<body>`.

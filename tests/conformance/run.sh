@@ -54,7 +54,7 @@ for _ in $(seq 1 100); do
     cat "$work/server.log" >&2
     exit 2
   fi
-  if curl -fsS -o /dev/null -H "apikey: $anon_key" "$url/rest/v1/events?select=id&limit=1" 2>/dev/null; then
+  if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then
     break
   fi
   sleep 0.1

@@ -1,0 +1,188 @@
+//! Command-line flags (hand-parsed: a handful of flags does not justify a parser dependency).
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ArgsError {
+    #[error("unknown flag {0} (see --help)")]
+    Unknown(String),
+    #[error("flag {0} needs a value")]
+    MissingValue(String),
+    #[error("bad value {value:?} for {flag}: {why}")]
+    BadValue {
+        flag: String,
+        value: String,
+        why: String,
+    },
+    #[error("{0} is required")]
+    Required(&'static str),
+}
+
+/// Everything the bench needs to know; see `USAGE`.
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub url: String,
+    pub anon_key: String,
+    pub service_key: String,
+    pub server_pid: Option<u32>,
+    pub sockets: usize,
+    pub duration: Duration,
+    pub connect_concurrency: usize,
+    pub kiosk_writers: usize,
+    /// Target write rates for the kiosk workload, changes/s; 0 = as fast as the writers go.
+    pub kiosk_rates: Vec<u32>,
+    /// Target change rates for the catalogue workload, changes/s (each fanned out to every socket).
+    pub catalogue_rates: Vec<u32>,
+    pub markdown: Option<String>,
+}
+
+pub const USAGE: &str =
+    "concierge-bench --url http://127.0.0.1:PORT --anon-key KEY --service-key KEY
+  [--server-pid PID]           read the server's RSS/CPU from /proc (memory per connection)
+  [--sockets 10000]            WebSocket connections, one kiosk channel each
+  [--duration 10]              seconds per measured run
+  [--connect-concurrency 128]  handshakes in flight while connecting
+  [--kiosk-writers 32]         concurrent HTTP writers for the kiosk workload
+  [--kiosk-rates 2000,0]       kiosk runs, changes/s (0 = unpaced, as fast as possible)
+  [--catalogue-rates 20,50]    catalogue runs, changes/s, each delivered to every socket
+  [--markdown FILE]            write the results as a Markdown section body";
+
+fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| ArgsError::BadValue {
+        flag: flag.to_owned(),
+        value: value.to_owned(),
+        why: e.to_string(),
+    })
+}
+
+fn parse_list(flag: &str, value: &str) -> Result<Vec<u32>, ArgsError> {
+    value
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| parse_num(flag, s.trim()))
+        .collect()
+}
+
+impl Args {
+    /// Parses `argv` (without the program name). `Ok(None)` means `--help` was asked for.
+    pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Option<Args>, ArgsError> {
+        let mut url = None;
+        let mut anon_key = std::env::var("CONCIERGE_ANON_KEY").ok();
+        let mut service_key = std::env::var("CONCIERGE_SERVICE_KEY").ok();
+        let mut a = Args {
+            url: String::new(),
+            anon_key: String::new(),
+            service_key: String::new(),
+            server_pid: None,
+            sockets: 10_000,
+            duration: Duration::from_secs(10),
+            connect_concurrency: 128,
+            kiosk_writers: 32,
+            kiosk_rates: vec![2000, 0],
+            catalogue_rates: vec![20, 50],
+            markdown: None,
+        };
+        let mut it = argv.into_iter();
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                return Ok(None);
+            }
+            let mut value = || {
+                it.next()
+                    .ok_or_else(|| ArgsError::MissingValue(flag.clone()))
+            };
+            match flag.as_str() {
+                "--url" => url = Some(value()?),
+                "--anon-key" => anon_key = Some(value()?),
+                "--service-key" => service_key = Some(value()?),
+                "--server-pid" => a.server_pid = Some(parse_num(&flag, &value()?)?),
+                "--sockets" => a.sockets = parse_num(&flag, &value()?)?,
+                "--duration" => {
+                    a.duration =
+                        Duration::from_secs_f64(parse_num::<f64>(&flag, &value()?)?.max(0.1))
+                }
+                "--connect-concurrency" => {
+                    a.connect_concurrency = parse_num::<usize>(&flag, &value()?)?.max(1)
+                }
+                "--kiosk-writers" => a.kiosk_writers = parse_num::<usize>(&flag, &value()?)?.max(1),
+                "--kiosk-rates" => a.kiosk_rates = parse_list(&flag, &value()?)?,
+                "--catalogue-rates" => {
+                    a.catalogue_rates = parse_list(&flag, &value()?)?;
+                    if a.catalogue_rates.contains(&0) {
+                        return Err(ArgsError::BadValue {
+                            flag,
+                            value: "0".into(),
+                            why: "catalogue runs need a finite rate".into(),
+                        });
+                    }
+                }
+                "--markdown" => a.markdown = Some(value()?),
+                _ => return Err(ArgsError::Unknown(flag)),
+            }
+        }
+        a.url = url
+            .ok_or(ArgsError::Required("--url"))?
+            .trim_end_matches('/')
+            .to_owned();
+        a.anon_key = anon_key.ok_or(ArgsError::Required("--anon-key (or CONCIERGE_ANON_KEY)"))?;
+        a.service_key = service_key.ok_or(ArgsError::Required(
+            "--service-key (or CONCIERGE_SERVICE_KEY)",
+        ))?;
+        Ok(Some(a))
+    }
+
+    pub fn ws_url(&self) -> String {
+        let base = self
+            .url
+            .strip_prefix("http")
+            .map(|rest| format!("ws{rest}"))
+            .unwrap_or_else(|| self.url.clone());
+        format!(
+            "{base}/realtime/v1/websocket?apikey={}&vsn=2.0.0",
+            self.anon_key
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_flags_and_defaults() {
+        let a = Args::parse(argv("--url http://127.0.0.1:1/ --anon-key a --service-key s --sockets 500 --kiosk-rates 100,0"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.url, "http://127.0.0.1:1");
+        assert_eq!(a.sockets, 500);
+        assert_eq!(a.kiosk_rates, vec![100, 0]);
+        assert_eq!(a.catalogue_rates, vec![20, 50]);
+        assert_eq!(
+            a.ws_url(),
+            "ws://127.0.0.1:1/realtime/v1/websocket?apikey=a&vsn=2.0.0"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(Args::parse(argv("--sockets")).is_err());
+        assert!(Args::parse(argv("--url x --anon-key a --service-key s --sockets many")).is_err());
+        assert!(
+            Args::parse(argv(
+                "--url x --anon-key a --service-key s --catalogue-rates 0"
+            ))
+            .is_err()
+        );
+        assert!(Args::parse(argv("--bogus 1")).is_err());
+        assert!(Args::parse(argv("--help")).unwrap().is_none());
+    }
+}

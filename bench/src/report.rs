@@ -1,0 +1,196 @@
+//! Human-readable output and the Markdown section for BENCHMARKS.md.
+
+use std::fmt::Write as _;
+
+use crate::stats::Summary;
+use crate::workload::{CatalogueResult, KioskResult};
+
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    pub sockets_requested: usize,
+    pub sockets_ready: usize,
+    pub sockets_failed: usize,
+    pub connect_s: f64,
+    pub first_connect_error: Option<String>,
+    pub rss_before_kib: Option<u64>,
+    pub rss_kiosk_kib: Option<u64>,
+    pub rss_both_kib: Option<u64>,
+    pub catalogue_ready: usize,
+    pub dropped: usize,
+    pub unexpected: u64,
+    pub duration_s: f64,
+}
+
+impl Setup {
+    /// Server memory per connection (one kiosk channel), KiB.
+    pub fn kib_per_socket(&self) -> Option<f64> {
+        let (a, b) = (self.rss_before_kib?, self.rss_kiosk_kib?);
+        (self.sockets_ready > 0).then(|| b.saturating_sub(a) as f64 / self.sockets_ready as f64)
+    }
+    /// Extra server memory per connection for the second (catalogue) channel, KiB.
+    pub fn kib_per_catalogue_channel(&self) -> Option<f64> {
+        let (a, b) = (self.rss_kiosk_kib?, self.rss_both_kib?);
+        (self.catalogue_ready > 0).then(|| b.saturating_sub(a) as f64 / self.catalogue_ready as f64)
+    }
+}
+
+fn lat(s: &Summary) -> String {
+    if s.count == 0 {
+        "n/a".to_owned()
+    } else {
+        format!("{:.1} / {:.1} / {:.1}", s.p50, s.p99, s.max)
+    }
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+fn rate(r: u32) -> String {
+    if r == 0 {
+        "unpaced".to_owned()
+    } else {
+        format!("{r}/s")
+    }
+}
+
+pub fn kiosk_line(k: &KioskResult) -> String {
+    format!(
+        "kiosk target {}: {:.0} changes/s committed ({} ok, {} errors, {} writers), delivered {}/{}, misrouted {}, \
+         send→client p50/p99/max {} ms, commit_timestamp→client {} ms, server CPU {} cores",
+        rate(k.target_rate),
+        k.writes_ok as f64 / k.elapsed_s,
+        k.writes_ok,
+        k.write_errors,
+        k.writers,
+        k.delivered,
+        k.writes_ok,
+        k.misrouted,
+        lat(&k.latency_ms),
+        lat(&k.commit_latency_ms),
+        opt(k.server_cpu, 2),
+    )
+}
+
+pub fn catalogue_line(c: &CatalogueResult) -> String {
+    format!(
+        "catalogue target {}: {:.1} changes/s committed ({} ok, {} errors), {} subscribers, {} changes reached all, \
+         {:.0} deliveries/s, send→last client p50/p99/max {} ms, commit_timestamp→last client {} ms, server CPU {} cores",
+        rate(c.target_rate),
+        c.writes_ok as f64 / c.elapsed_s,
+        c.writes_ok,
+        c.write_errors,
+        c.subscribers,
+        c.complete,
+        c.deliveries as f64 / c.elapsed_s,
+        lat(&c.last_latency_ms),
+        lat(&c.commit_last_latency_ms),
+        opt(c.server_cpu, 2),
+    )
+}
+
+/// The body of the "## Realtime server" section (without the heading).
+pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResult]) -> String {
+    let mut m = String::new();
+    let _ = writeln!(
+        m,
+        "Connections: {} of {} sockets connected and subscribed in {:.1} s ({} failed). \
+         Each run lasted {:.0} s.\n",
+        setup.sockets_ready,
+        setup.sockets_requested,
+        setup.connect_s,
+        setup.sockets_failed,
+        setup.duration_s
+    );
+    if let Some(e) = &setup.first_connect_error {
+        let _ = writeln!(m, "First connection error: `{e}`\n");
+    }
+    let _ = writeln!(m, "### Memory per connection (server RSS)\n");
+    let _ = writeln!(m, "| state | server RSS | per connection |\n|---|---|---|");
+    let kib = |v: Option<u64>| {
+        v.map_or_else(
+            || "n/a".to_owned(),
+            |k| format!("{:.1} MiB", k as f64 / 1024.0),
+        )
+    };
+    let _ = writeln!(m, "| before connecting | {} | |", kib(setup.rss_before_kib));
+    let _ = writeln!(
+        m,
+        "| {} sockets, 1 filtered kiosk channel each | {} | {} KiB |",
+        setup.sockets_ready,
+        kib(setup.rss_kiosk_kib),
+        opt(setup.kib_per_socket(), 1)
+    );
+    let _ = writeln!(
+        m,
+        "| + catalogue channel on {} sockets | {} | +{} KiB |\n",
+        setup.catalogue_ready,
+        kib(setup.rss_both_kib),
+        opt(setup.kib_per_catalogue_channel(), 1)
+    );
+
+    let _ = writeln!(
+        m,
+        "### (1) Kiosk-like: each change to the one socket whose `session_id=eq.…` filter matches\n"
+    );
+    let _ = writeln!(
+        m,
+        "| target | committed changes/s | delivered / committed | write errors | send→client p50 / p99 / max (ms) | commit_timestamp→client p50 / p99 / max (ms) | server CPU (cores) |\n|---|---|---|---|---|---|---|"
+    );
+    for k in kiosk {
+        let _ = writeln!(
+            m,
+            "| {} | {:.0} | {} / {}{} | {} | {} | {} | {} |",
+            rate(k.target_rate),
+            k.writes_ok as f64 / k.elapsed_s,
+            k.delivered,
+            k.writes_ok,
+            if k.misrouted > 0 {
+                format!(" ({} misrouted!)", k.misrouted)
+            } else {
+                String::new()
+            },
+            k.write_errors,
+            lat(&k.latency_ms),
+            lat(&k.commit_latency_ms),
+            opt(k.server_cpu, 2)
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\n### (2) Catalogue-like: each change on `events` to every subscribed socket\n"
+    );
+    let _ = writeln!(
+        m,
+        "| target | committed changes/s | subscribers | changes that reached all | deliveries/s | send→last client p50 / p99 / max (ms) | commit_timestamp→last client p50 / p99 / max (ms) | server CPU (cores) |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in catalogue {
+        let _ = writeln!(
+            m,
+            "| {} | {:.1} | {} | {} / {} | {:.0} | {} | {} | {} |",
+            rate(c.target_rate),
+            c.writes_ok as f64 / c.elapsed_s,
+            c.subscribers,
+            c.complete,
+            c.writes_ok,
+            c.deliveries as f64 / c.elapsed_s,
+            lat(&c.last_latency_ms),
+            lat(&c.commit_last_latency_ms),
+            opt(c.server_cpu, 2)
+        );
+    }
+    let errors: Vec<&String> = kiosk
+        .iter()
+        .filter_map(|k| k.first_error.as_ref())
+        .chain(catalogue.iter().filter_map(|c| c.first_error.as_ref()))
+        .collect();
+    if let Some(e) = errors.first() {
+        let _ = writeln!(m, "\nFirst write error: `{e}`");
+    }
+    let _ = writeln!(
+        m,
+        "\nSockets dropped during the runs: {}; unexpected frames: {}.",
+        setup.dropped, setup.unexpected
+    );
+    m
+}

@@ -185,41 +185,66 @@ test('service role may subscribe to kiosk_results without a filter', async () =>
   assert.ok(got.got.some((p) => p.new.session_id === A));
 });
 
-/** The ways a server may refuse a subscription: join error (CHANNEL_ERROR) or a system error. */
-async function expectRefused(ch, what) {
+/** Decodes a recorded server frame of this run's serializer into {topic, event, payload}. */
+function decodeFrame(raw) {
+  const v = JSON.parse(raw);
+  if (Array.isArray(v)) return { topic: v[2], event: v[3], payload: v[4] };
+  return { topic: v.topic, event: v.event, payload: v.payload };
+}
+
+/**
+ * The ways a server may refuse a subscription: a join `error` reply (supabase-js reports
+ * CHANNEL_ERROR) or an ok reply followed by a `system` error. Either must be visible on the wire
+ * for this channel's topic: a CHANNEL_ERROR caused by a dead socket does not count.
+ */
+async function expectRefused(ch, log, what) {
   const res = await subscribe(ch, { waitForPostgres: false });
-  if (res.status === 'CHANNEL_ERROR') return res;
-  assert.equal(res.status, 'SUBSCRIBED', `${what}: unexpected status ${res.status}`);
-  const sys = await waitUntil(() => res.system.find((s) => s.extension === 'postgres_changes' || s.status === 'error'), `${what}: system message`);
-  assert.equal(sys.status, 'error', `${what}: system message must be an error, got ${JSON.stringify(sys)}`);
-  assert.ok(typeof sys.message === 'string' && sys.message.length > 0, `${what}: error has a message`);
+  const frames = () => log.frames.map(decodeFrame).filter((f) => f.topic === ch.topic);
+  if (res.status === 'CHANNEL_ERROR') {
+    const reply = frames().find((f) => f.event === 'phx_reply');
+    assert.ok(reply, `${what}: CHANNEL_ERROR without a join reply from the server (socket failure?): ${res.err}`);
+    assert.equal(reply.payload.status, 'error', `${what}: ${JSON.stringify(reply)}`);
+    assert.equal(typeof reply.payload.response?.reason, 'string', `${what}: error reply has a reason`);
+    return res;
+  }
+  assert.equal(res.status, 'SUBSCRIBED', `${what}: unexpected status ${res.status} ${res.err ?? ''}`);
+  const sys = await waitUntil(() => frames().find((f) => f.event === 'system'), `${what}: system message`);
+  assert.equal(sys.payload.status, 'error', `${what}: system message must be an error, got ${JSON.stringify(sys.payload)}`);
+  assert.ok(typeof sys.payload.message === 'string' && sys.payload.message.length > 0, `${what}: error has a message`);
+  assert.notEqual(sys.payload.message, 'Subscribed to PostgreSQL');
   return res;
 }
 
+/** An anon client whose frames are recorded (for expectRefused). */
+function recordedAnon() {
+  const { Transport, log } = recordingTransport();
+  return { db: track(client(ANON_KEY, { transport: Transport })), log };
+}
+
 test('unknown table is refused (CHANNEL_ERROR or system error)', async () => {
-  const db = track(anon());
+  const { db, log } = recordedAnon();
   const ch = db.channel(`nope-${uuid()}`).on('postgres_changes', { event: '*', schema: 'public', table: 'no_such_table' }, () => {});
-  await expectRefused(ch, 'unknown table');
+  await expectRefused(ch, log, 'unknown table');
 });
 
 test('bad filter syntax is refused (CHANNEL_ERROR or system error)', async () => {
-  const db = track(anon());
+  const { db, log } = recordedAnon();
   const ch = db
     .channel(`badfilter-${uuid()}`)
     .on('postgres_changes', { event: '*', schema: 'public', table: 'events', filter: 'category=like.%jazz%' }, () => {});
-  await expectRefused(ch, 'unsupported operator');
+  await expectRefused(ch, log, 'unsupported operator');
   const ch2 = db
     .channel(`badfilter2-${uuid()}`)
     .on('postgres_changes', { event: '*', schema: 'public', table: 'events', filter: 'no_such_column=eq.1' }, () => {});
-  await expectRefused(ch2, 'unknown column');
+  await expectRefused(ch2, log, 'unknown column');
 });
 
 test('anon may not subscribe to all kiosk_results, and receives no other session', async () => {
-  const db = track(anon());
+  const { db, log } = recordedAnon();
   const writer = track(service());
   const got = collector();
   const ch = db.channel(`anon-all-${uuid()}`).on('postgres_changes', { event: '*', schema: 'public', table: 'kiosk_results' }, got.push);
-  await expectRefused(ch, 'anon unfiltered kiosk_results');
+  await expectRefused(ch, log, 'anon unfiltered kiosk_results');
   await insertResult(writer, uuid());
   await sleep(GRACE_MS * 2);
   assert.equal(got.got.length, 0, 'nothing leaked');
@@ -227,7 +252,7 @@ test('anon may not subscribe to all kiosk_results, and receives no other session
   const ch2 = db
     .channel(`anon-other-${uuid()}`)
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kiosk_results', filter: `id=neq.${uuid()}` }, got.push);
-  await expectRefused(ch2, 'anon kiosk_results with a non-session filter');
+  await expectRefused(ch2, log, 'anon kiosk_results with a non-session filter');
 });
 
 test('unsubscribe (phx_leave) gets ok and the channel ends closed', async () => {

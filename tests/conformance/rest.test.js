@@ -1,6 +1,6 @@
 // PostgREST subset through supabase-js's REST client (and raw fetch where the client hides the
 // wire: headers, bad JSON, missing key).
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { URL_BASE, ANON_KEY, SERVICE_KEY, HOTEL_ID, anon, service, uuid, insertEvent, insertResult } from './lib/env.js';
 
@@ -30,6 +30,15 @@ function assertPgrstError(body, code) {
   assert.equal(typeof body.message, 'string');
   if (code) assert.equal(body.code, code, JSON.stringify(body));
 }
+
+// A few rows of our own, so the query tests do not depend on the demo seed (checked separately).
+before(async () => {
+  const rows = [
+    ['comedy', 0.4, true], ['music', 2.5, false], ['music', 0.9, true],
+    ['dining', 4.0, false], ['wellness', 1.2, false], ['comedy', 7.5, false],
+  ];
+  for (const [category, distance_km, is_hotel_service] of rows) await insertEvent(db, { category, distance_km, is_hotel_service });
+});
 
 const isSorted = (xs, cmp) => xs.every((x, i) => i === 0 || cmp(xs[i - 1], x) <= 0);
 

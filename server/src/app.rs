@@ -27,6 +27,8 @@ pub struct AppState {
     /// The `/config.json` body (defaults merged with `--app-config`).
     pub app_config: Arc<Value>,
     pub static_dir: Option<PathBuf>,
+    /// `/auth/v1` (users, sessions, tokens).
+    pub auth: crate::auth::AuthService,
 }
 
 /// Path prefixes that belong to APIs: unknown paths under them get a JSON 404, never the app.
@@ -36,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/config.json", get(config_json))
+        .merge(crate::auth::router())
         // Other modules register here, one line each, e.g. `.merge(crate::search::router())`
         // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.
         .fallback(fallback)

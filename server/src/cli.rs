@@ -27,6 +27,22 @@ pub enum Command {
     Serve,
     /// Print `{"anon_key": …, "service_role_key": …}` for the configured JWT secret.
     Keys,
+    /// Create a staff account (or promote an existing user to staff and reset its password)
+    /// in the database given by --db.
+    AddStaff(AddStaffArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AddStaffArgs {
+    /// Sign-in email.
+    #[arg(long)]
+    pub email: String,
+    /// Sign-in password (at least 6 characters).
+    #[arg(long, env = "CONCIERGE_STAFF_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// The name customers see on their banner when this person accepts their session.
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -67,4 +83,12 @@ pub struct ServeArgs {
         global = true
     )]
     pub ws_idle_timeout_ms: u64,
+    /// Lifetime of the access tokens /auth/v1 issues (seconds).
+    #[arg(
+        long,
+        env = "CONCIERGE_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = crate::auth::DEFAULT_ACCESS_TOKEN_TTL_SECS,
+        global = true
+    )]
+    pub access_token_ttl_secs: u64,
 }

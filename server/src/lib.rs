@@ -2,6 +2,7 @@
 //! (Phoenix channels, `postgres_changes`) and a PostgREST subset over embedded SQLite.
 
 pub mod app;
+pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod db;
@@ -30,6 +31,8 @@ pub enum StartError {
     },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Auth(#[from] auth::AuthSetupError),
 }
 
 /// Everything a running server is made of, before it starts listening.
@@ -63,6 +66,10 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     let app_config = Arc::new(load_app_config(args, &keys)?);
     let (sink, _changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open(&args.db, sink)?;
+    let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?;
+    if args.seed_demo {
+        auth.seed_demo_blocking()?;
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -75,6 +82,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         keys,
         app_config,
         static_dir: args.static_dir.clone(),
+        auth,
     };
     Ok(Server { state, listener })
 }

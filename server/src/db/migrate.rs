@@ -56,6 +56,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_customer ON sessions (customer_id);
     CREATE INDEX sessions_status ON sessions (status);
     "#,
+    // 2: users and refresh tokens for /auth/v1 (issue 6). Not in `schema::Table`, so never
+    // reachable over REST or realtime. Refresh tokens are stored as SHA-256 hashes; a rotated
+    // token stays (revoked) so reuse can be recognised, and `session_id` groups one sign-in's
+    // chain of tokens so a reuse or a sign-out revokes the whole chain.
+    r#"
+    CREATE TABLE users (
+        id              TEXT PRIMARY KEY NOT NULL,
+        email           TEXT NOT NULL UNIQUE,
+        password_hash   TEXT NOT NULL,
+        app_role        TEXT NOT NULL CHECK (app_role IN ('customer', 'staff')),
+        name            TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        last_sign_in_at TEXT
+    ) STRICT;
+
+    CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+    CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {

@@ -1,0 +1,352 @@
+//! Users and refresh tokens in SQLite (migration 2). The auth service has its own connection
+//! to the database file: these tables are private to `/auth/v1` and never published to
+//! realtime, so they need not go through the data writer.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::authz::AppRole;
+use crate::time_fmt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error("auth store worker failed: {0}")]
+    Worker(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: AppRole,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_sign_in_at: Option<String>,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live: it is now revoked and `new_hash` continues the chain.
+    Rotated {
+        user: UserRecord,
+        session_id: String,
+    },
+    /// Unknown token (never issued, or its user is gone).
+    NotFound,
+    /// A token that had already been rotated or revoked: the whole chain is revoked now,
+    /// because either the client is confused or someone replayed a stolen token.
+    Reused,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const USER_COLS: &str =
+    "id, email, password_hash, app_role, name, created_at, updated_at, last_sign_in_at";
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    let role: String = r.get(3)?;
+    Ok(UserRecord {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        password_hash: r.get(2)?,
+        // The CHECK constraint keeps other values out; customer is the least privilege anyway.
+        role: AppRole::parse(&role).unwrap_or(AppRole::Customer),
+        name: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        last_sign_in_at: r.get(7)?,
+    })
+}
+
+fn now() -> String {
+    time_fmt::format_ms(time_fmt::now_ms())
+}
+
+impl Store {
+    /// Opens the database file (migrations are applied if this connection comes first).
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        crate::db::migrate::apply(&mut conn)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection off the async runtime.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn
+                .lock()
+                .map_err(|_| StoreError::Worker("auth store lock poisoned".into()))?;
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| StoreError::Worker(e.to_string()))?
+    }
+
+    /// The same, for callers that are not async (the CLI).
+    pub fn run_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut c = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Worker("auth store lock poisoned".into()))?;
+        f(&mut c)
+    }
+}
+
+pub fn find_by_email(c: &Connection, email: &str) -> Result<Option<UserRecord>, StoreError> {
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLS} FROM users WHERE email = ?1"),
+        params![email],
+        user_from_row,
+    )
+    .optional()?)
+}
+
+pub fn find_by_id(c: &Connection, id: &str) -> Result<Option<UserRecord>, StoreError> {
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+        params![id],
+        user_from_row,
+    )
+    .optional()?)
+}
+
+pub fn insert_user(
+    c: &Connection,
+    email: &str,
+    password_hash: &str,
+    role: AppRole,
+    name: Option<&str>,
+) -> Result<UserRecord, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let ts = now();
+    let r = c.execute(
+        "INSERT INTO users (id, email, password_hash, app_role, name, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![id, email, password_hash, role.as_str(), name, ts],
+    );
+    match r {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            return Err(StoreError::EmailTaken);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    find_by_id(c, &id)?.ok_or_else(|| StoreError::Worker("inserted user vanished".into()))
+}
+
+/// Creates the user or, if the email exists, sets its role, name and password (the CLI's
+/// `add-staff` and the demo seed are idempotent this way).
+pub fn upsert_user(
+    c: &Connection,
+    email: &str,
+    password_hash: &str,
+    role: AppRole,
+    name: Option<&str>,
+) -> Result<UserRecord, StoreError> {
+    match find_by_email(c, email)? {
+        None => insert_user(c, email, password_hash, role, name),
+        Some(u) => {
+            c.execute(
+                "UPDATE users SET password_hash = ?2, app_role = ?3, name = ?4, updated_at = ?5
+                 WHERE id = ?1",
+                params![u.id, password_hash, role.as_str(), name, now()],
+            )?;
+            find_by_id(c, &u.id)?.ok_or_else(|| StoreError::Worker("updated user vanished".into()))
+        }
+    }
+}
+
+pub fn touch_sign_in(c: &Connection, user_id: &str) -> Result<(), StoreError> {
+    let ts = now();
+    c.execute(
+        "UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1",
+        params![user_id, ts],
+    )?;
+    Ok(())
+}
+
+/// Stores a new live refresh token (by hash) in `session_id`'s chain.
+pub fn insert_refresh(
+    c: &Connection,
+    token_hash: &str,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), StoreError> {
+    let ts = now();
+    c.execute(
+        "INSERT INTO refresh_tokens (token_hash, user_id, session_id, revoked, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+        params![token_hash, user_id, session_id, ts],
+    )?;
+    Ok(())
+}
+
+/// Presents a refresh token: revokes it and stores `new_hash` as its successor, atomically.
+pub fn rotate(
+    c: &mut Connection,
+    token_hash: &str,
+    new_hash: &str,
+) -> Result<Rotation, StoreError> {
+    let tx = c.transaction()?;
+    let found: Option<(String, String, i64)> = tx
+        .query_row(
+            "SELECT user_id, session_id, revoked FROM refresh_tokens WHERE token_hash = ?1",
+            params![token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((user_id, session_id, revoked)) = found else {
+        return Ok(Rotation::NotFound);
+    };
+    let ts = now();
+    if revoked != 0 {
+        tx.execute(
+            "UPDATE refresh_tokens SET revoked = 1, updated_at = ?2 WHERE session_id = ?1 AND revoked = 0",
+            params![session_id, ts],
+        )?;
+        tx.commit()?;
+        return Ok(Rotation::Reused);
+    }
+    let Some(user) = find_by_id(&tx, &user_id)? else {
+        return Ok(Rotation::NotFound);
+    };
+    tx.execute(
+        "UPDATE refresh_tokens SET revoked = 1, updated_at = ?2 WHERE token_hash = ?1",
+        params![token_hash, ts],
+    )?;
+    tx.execute(
+        "INSERT INTO refresh_tokens (token_hash, user_id, session_id, revoked, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+        params![new_hash, user_id, session_id, ts],
+    )?;
+    tx.commit()?;
+    Ok(Rotation::Rotated { user, session_id })
+}
+
+/// Which chains a sign-out ends (GoTrue's `scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoutScope {
+    /// Every sign-in of the user.
+    Global,
+    /// Only this sign-in.
+    Local,
+    /// Every sign-in but this one.
+    Others,
+}
+
+pub fn revoke(
+    c: &Connection,
+    user_id: &str,
+    session_id: Option<&str>,
+    scope: LogoutScope,
+) -> Result<usize, StoreError> {
+    let ts = now();
+    let n = match (scope, session_id) {
+        (LogoutScope::Global, _) | (LogoutScope::Local, None) => c.execute(
+            "UPDATE refresh_tokens SET revoked = 1, updated_at = ?2 WHERE user_id = ?1 AND revoked = 0",
+            params![user_id, ts],
+        )?,
+        (LogoutScope::Local, Some(sid)) => c.execute(
+            "UPDATE refresh_tokens SET revoked = 1, updated_at = ?3
+             WHERE user_id = ?1 AND session_id = ?2 AND revoked = 0",
+            params![user_id, sid, ts],
+        )?,
+        (LogoutScope::Others, sid) => c.execute(
+            "UPDATE refresh_tokens SET revoked = 1, updated_at = ?3
+             WHERE user_id = ?1 AND session_id <> ?2 AND revoked = 0",
+            params![user_id, sid.unwrap_or_default(), ts],
+        )?,
+    };
+    Ok(n)
+}
+
+/// Whether a sign-in still has a live refresh token (i.e. was not signed out).
+pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool, StoreError> {
+    let n: i64 = c.query_row(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = ?1 AND revoked = 0",
+        params![session_id],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.db")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn rotation_chain_and_reuse_revokes_the_chain() {
+        let (_d, s) = store();
+        s.run_blocking(|c| {
+            let u = insert_user(c, "a@x.test", "h", AppRole::Customer, None)?;
+            assert!(matches!(
+                insert_user(c, "a@x.test", "h", AppRole::Customer, None),
+                Err(StoreError::EmailTaken)
+            ));
+            insert_refresh(c, "t1", &u.id, "s1")?;
+            assert!(matches!(rotate(c, "t1", "t2")?, Rotation::Rotated { session_id, .. } if session_id == "s1"));
+            assert_eq!(rotate(c, "nope", "x")?, Rotation::NotFound);
+            // t1 again: reuse → the live t2 is revoked too.
+            assert_eq!(rotate(c, "t1", "t3")?, Rotation::Reused);
+            assert_eq!(rotate(c, "t2", "t4")?, Rotation::Reused);
+            assert!(!session_alive(c, "s1")?);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn logout_scopes() {
+        let (_d, s) = store();
+        s.run_blocking(|c| {
+            let u = insert_user(c, "b@x.test", "h", AppRole::Staff, Some("B"))?;
+            insert_refresh(c, "a", &u.id, "s1")?;
+            insert_refresh(c, "b", &u.id, "s2")?;
+            insert_refresh(c, "c", &u.id, "s3")?;
+            assert_eq!(revoke(c, &u.id, Some("s1"), LogoutScope::Local)?, 1);
+            assert!(session_alive(c, "s2")?);
+            assert_eq!(revoke(c, &u.id, Some("s2"), LogoutScope::Others)?, 1);
+            assert!(session_alive(c, "s2")? && !session_alive(c, "s3")?);
+            assert_eq!(revoke(c, &u.id, None, LogoutScope::Global)?, 1);
+            assert!(!session_alive(c, "s2")?);
+            let up = upsert_user(c, "b@x.test", "h2", AppRole::Customer, None)?;
+            assert_eq!(
+                (up.id, up.role, up.password_hash.as_str()),
+                (u.id, AppRole::Customer, "h2")
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}

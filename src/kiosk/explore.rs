@@ -1,6 +1,5 @@
 //! The guest's screen: ask (chips and a text field), then the results region.
 
-use concierge_wire::config::AppConfig;
 use concierge_wire::model::KioskResultRow;
 use leptos::prelude::*;
 
@@ -191,7 +190,6 @@ fn SearchFailed(interests: String, message: String, on_search: Callback<String>)
 /// replaces this component, and with it that subscription.
 #[component]
 fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>) -> impl IntoView {
-    let config = expect_context::<AppConfig>();
     let outcome = match Outcome::from_row(&row) {
         Ok(o) => o,
         Err(e) => {
@@ -206,7 +204,7 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
         }
     };
     let ids: Vec<String> = outcome.events.iter().map(|e| e.id.clone()).collect();
-    let live = (!ids.is_empty()).then(|| feed::events_by_ids(&config, &ids));
+    let live = (!ids.is_empty()).then(|| feed::events_by_ids(&ids));
     let snapshot = StoredValue::new(outcome.events.clone());
     let cards = Memo::new(move |_| {
         let now = ambient.now.get();

@@ -1,16 +1,16 @@
 //! The kiosk's live data, in one place: the results for this guest's session, and the current
-//! version of the events on screen. Everything else in the kiosk reads these signals and never
-//! talks to the sync engine directly, so the engine's API is used in exactly one file.
-//!
-//! TEMPORARY: until the sync engine's `use_live_query` lands, this polls REST on the config's
-//! base interval. The signatures are the ones the engine will fill.
+//! version of the events on screen, both through the sync engine (realtime with the fallback
+//! poller behind it). Everything else in the kiosk reads these signals and never talks to the
+//! engine directly, so its API is used in exactly one file.
 
 use concierge_wire::config::AppConfig;
+use concierge_wire::filter::{Filter, FilterOp, FilterValue};
 use concierge_wire::model::{EventRow, KioskResultRow};
 use leptos::prelude::*;
-use serde::de::DeserializeOwned;
 
-/// Rows of a live query, plus whether the first load has completed (so "no rows" can be told
+use crate::sync::{self, ChangeEvent, ConnectionState, LiveQuerySpec, QueryStatus};
+
+/// Rows of a live query, plus whether a first load has completed (so "no rows" can be told
 /// apart from "not loaded yet": a deleted event vs. a catalogue still on its way).
 pub struct Live<T: Send + Sync + 'static> {
     pub rows: Signal<Vec<T>>,
@@ -30,18 +30,30 @@ impl<T: Send + Sync + 'static> Copy for Live<T> {}
 pub enum Connection {
     /// Realtime subscribed: changes arrive as they are committed.
     Live,
+    /// Starting up.
+    Connecting,
     /// Realtime down or disabled; the poller keeps the screen current.
     Polling,
-    /// Trying to get realtime back.
+    /// Realtime was live and is coming back; the poller covers the gap.
     Reconnecting,
-    /// Nothing works at the moment.
+    /// Neither path reaches the server at the moment.
     Offline,
 }
 
 impl Connection {
+    pub fn from_engine(state: ConnectionState) -> Connection {
+        match state {
+            ConnectionState::Live => Connection::Live,
+            ConnectionState::Connecting => Connection::Connecting,
+            ConnectionState::Reconnecting => Connection::Reconnecting,
+            ConnectionState::Polling => Connection::Polling,
+            ConnectionState::Offline => Connection::Offline,
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Connection::Live => "Live",
+            Connection::Connecting => "Connecting",
             Connection::Polling => "Updating",
             Connection::Reconnecting => "Reconnecting",
             Connection::Offline => "Offline",
@@ -50,6 +62,7 @@ impl Connection {
     pub fn class(self) -> &'static str {
         match self {
             Connection::Live => "live",
+            Connection::Connecting => "connecting",
             Connection::Polling => "polling",
             Connection::Reconnecting => "reconnecting",
             Connection::Offline => "offline",
@@ -57,72 +70,67 @@ impl Connection {
     }
 }
 
-/// The newest `kiosk_results` row for `session_id` (a list of at most one).
-/// Must be called under the guest's owner: disposing that owner closes the subscription.
-pub fn session_results(config: &AppConfig, session_id: &str) -> Live<KioskResultRow> {
-    let query = [
-        ("session_id".to_owned(), format!("eq.{session_id}")),
-        ("order".to_owned(), "created_at.desc".to_owned()),
-        ("limit".to_owned(), "1".to_owned()),
-    ];
-    poll_rows(config, "kiosk_results", query.to_vec())
+/// Makes sure the page has a sync engine (the app shell normally provides one; the kiosk
+/// starts its own if not, e.g. when mounted alone in a test).
+pub fn ensure_engine(config: &AppConfig) {
+    if sync::use_sync_engine().is_none() {
+        sync::provide_sync_engine(
+            config,
+            crate::boot::api_base(config),
+            config.anon_key.clone(),
+        );
+    }
 }
 
-/// The current rows of the given events (deleted ones are simply absent).
-pub fn events_by_ids(config: &AppConfig, ids: &[String]) -> Live<EventRow> {
-    let list = ids.join(",");
-    let query = [("id".to_owned(), format!("in.({list})"))];
-    poll_rows(config, "events", query.to_vec())
+/// The newest `kiosk_results` row for `session_id` (a list of at most one): INSERTs filtered
+/// by `session_id=eq.<id>`. Must be called under the guest's owner: disposing that owner
+/// leaves the channel.
+pub fn session_results(session_id: &str) -> Live<KioskResultRow> {
+    let spec = LiveQuerySpec::new("kiosk_results")
+        .filter(Filter {
+            column: "session_id".into(),
+            op: FilterOp::Eq,
+            value: FilterValue::One(session_id.to_owned()),
+        })
+        .order_by("created_at", true)
+        .limit(1)
+        .version_column("created_at")
+        .events(ChangeEvent::Insert);
+    live(spec)
+}
+
+/// The current rows of the given events, filtered by primary key (`id=in.(…)`), which is
+/// also what lets their DELETEs through (realtime matches deletes on the key only).
+pub fn events_by_ids(ids: &[String]) -> Live<EventRow> {
+    let spec = LiveQuerySpec::new("events")
+        .filter(Filter {
+            column: "id".into(),
+            op: FilterOp::In,
+            value: FilterValue::List(ids.to_vec()),
+        })
+        .version_column("updated_at")
+        .events(ChangeEvent::All);
+    live(spec)
+}
+
+fn live<T>(spec: LiveQuerySpec) -> Live<T>
+where
+    T: serde::de::DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
+{
+    let q = sync::use_live_query::<T>(spec);
+    let status = q.status;
+    // Once loaded, stays loaded: a later failed poll leaves the last rows on screen.
+    let loaded = Memo::new(move |prev: Option<&bool>| {
+        prev.copied().unwrap_or(false) || status.with(|s| *s == QueryStatus::Ready)
+    });
+    Live {
+        rows: q.rows,
+        loaded: loaded.into(),
+    }
 }
 
 /// The connection state for the indicator.
 pub fn connection() -> Signal<Connection> {
-    let state = CONNECTION.with(|c| *c);
-    state.into()
-}
-
-thread_local! {
-    static CONNECTION: RwSignal<Connection> = RwSignal::new(Connection::Polling);
-}
-
-fn poll_rows<T>(config: &AppConfig, table: &str, query: Vec<(String, String)>) -> Live<T>
-where
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    let rows = RwSignal::new(Vec::<T>::new());
-    let loaded = RwSignal::new(false);
-    let url = format!("{}/rest/v1/{table}", crate::boot::api_base(config));
-    let key = config.anon_key.clone();
-    let every = std::time::Duration::from_millis(config.poll_base_ms.min(2_000));
-    leptos::task::spawn_local_scoped_with_cancellation(async move {
-        loop {
-            let req = gloo_net::http::Request::get(&url)
-                .header("apikey", &key)
-                .header("Authorization", &format!("Bearer {key}"))
-                .query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            let ok = match req.send().await {
-                Ok(resp) if resp.ok() => match resp.json::<Vec<T>>().await {
-                    Ok(fresh) => {
-                        rows.try_set(fresh);
-                        loaded.try_set(true);
-                        true
-                    }
-                    Err(_) => false,
-                },
-                _ => false,
-            };
-            CONNECTION.with(|c| {
-                c.try_set(if ok {
-                    Connection::Polling
-                } else {
-                    Connection::Offline
-                })
-            });
-            gloo_timers::future::sleep(every).await;
-        }
-    });
-    Live {
-        rows: rows.into(),
-        loaded: loaded.into(),
-    }
+    let diagnostics = sync::use_sync_diagnostics();
+    Memo::new(move |_| diagnostics.with(|d| Connection::from_engine(d.connection))).into()
 }

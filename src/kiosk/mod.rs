@@ -79,6 +79,7 @@ struct Ambient {
 #[component]
 pub fn KioskPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
+    feed::ensure_engine(&config);
 
     let hotel_resource = LocalResource::new({
         let config = config.clone();
@@ -134,7 +135,7 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     let stage = RwSignal::new(Stage::Attract);
     let search = RwSignal::new(SearchState::Idle);
     let posted = RwSignal::new(None::<KioskResultRow>);
-    let live = feed::session_results(&config, &session_id);
+    let live = feed::session_results(&session_id);
     let latest = Memo::new(move |_| {
         live.rows.with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
     });

@@ -31,9 +31,6 @@ impl Outcome {
     }
 }
 
-/// An event with no end time is taken to last this long, so it drops off once surely over.
-const ASSUMED_DURATION_S: i64 = 2 * 3600;
-
 fn created(row: &KioskResultRow) -> Option<UnixSeconds> {
     parse_timestamp(&row.created_at)
 }
@@ -58,14 +55,15 @@ fn version(e: &EventRow) -> Option<UnixSeconds> {
     e.updated_at.as_deref().and_then(parse_timestamp)
 }
 
-/// Whether an event is over at `now` (and should leave the screen).
+/// Whether an event is over at `now` (and should leave the screen). The server's rule for
+/// "upcoming": its end, or without one its start, is not in the past. Unparseable times keep
+/// the card (a wrong card is better than a silently missing one).
 pub fn is_over(e: &EventRow, now: UnixSeconds) -> bool {
-    let end = match (e.ends_at.as_deref().and_then(parse_timestamp), parse_timestamp(&e.starts_at)) {
-        (Some(end), _) => end,
-        (None, Some(start)) => start + ASSUMED_DURATION_S,
-        (None, None) => return false,
-    };
-    end <= now
+    e.ends_at
+        .as_deref()
+        .and_then(parse_timestamp)
+        .or_else(|| parse_timestamp(&e.starts_at))
+        .is_some_and(|end| end < now)
 }
 
 /// The server's order, re-applied so that an update (a changed distance, a moved start time)
@@ -212,12 +210,13 @@ mod tests {
         done.ends_at = Some("2026-11-22T11:59:00Z".into());
         let mut on = event("on", false, None, "2026-11-22T08:00:00Z");
         on.ends_at = Some("2026-11-22T13:00:00Z".into());
-        let open_ended_recent = event("recent", false, None, "2026-11-22T11:00:00Z");
-        let open_ended_old = event("old", false, None, "2026-11-22T09:00:00Z");
-        let ids: Vec<_> = current_cards(&[done, on, open_ended_recent, open_ended_old], None, now())
-            .into_iter()
-            .map(|e| e.id)
-            .collect();
-        assert_eq!(ids, ["on", "recent"]);
+        let open_ended_started = event("started", false, None, "2026-11-22T11:00:00Z");
+        let open_ended_later = event("later", false, None, "2026-11-22T13:00:00Z");
+        let ids: Vec<_> =
+            current_cards(&[done, on, open_ended_started, open_ended_later], None, now())
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+        assert_eq!(ids, ["on", "later"]);
     }
 }

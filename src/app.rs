@@ -7,7 +7,9 @@ use leptos_router::path;
 
 use crate::boot::{self, BootError};
 use crate::kiosk::KioskPage;
-use crate::pages::{NotFound, SessionPage, StaffPage};
+use crate::pages::NotFound;
+use crate::session::SessionPage;
+use crate::staff::StaffPage;
 
 #[component]
 pub fn App() -> impl IntoView {

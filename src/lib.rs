@@ -5,6 +5,8 @@ pub mod app;
 pub mod boot;
 pub mod kiosk;
 pub mod pages;
+pub mod session;
+pub mod staff;
 pub mod sync;
 
 /// Installs the panic hook (a panic in WebAssembly kills the page; at least say why in the

@@ -1,0 +1,251 @@
+//! `/staff`: the staff console. Staff sign in (accounts are made by an operator with
+//! `concierge-server add-staff`), see pending requests and their own sessions live, and move
+//! them along: accept → start → end. Which rows arrive is decided by the server's rules
+//! (pending, or assigned to me); the console only sorts them.
+
+use concierge_wire::config::AppConfig;
+use concierge_wire::model::{SessionRow, SessionStatus};
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::session::api::Rest;
+use crate::session::auth::{AppRole, Auth};
+use crate::session::banner::{elapsed_text, kind_label};
+use crate::session::signin::SignInCard;
+use crate::session::{AccountChip, provide_page_services};
+use crate::sync::{self, LiveQuerySpec, QueryStatus};
+
+pub const STAFF_STORAGE_KEY: &str = "concierge.auth.staff";
+
+/// Unfiltered on purpose: the row rules return exactly what this staff member may act on.
+pub fn console_spec() -> LiveQuerySpec {
+    LiveQuerySpec::new("sessions")
+        .order_by("created_at", false)
+        .limit(200)
+        .version_column("updated_at")
+}
+
+#[component]
+pub fn StaffPage() -> impl IntoView {
+    let config = expect_context::<AppConfig>();
+    let (auth, rest) = provide_page_services(&config, STAFF_STORAGE_KEY);
+    let rest = StoredValue::new(rest);
+    view! {
+        <main class="page staff-page">
+            <header class="topbar">
+                <a class="topbar__brand" href="/staff">"Concierge " <span class="topbar__tag">"Staff"</span></a>
+                <ConnectionPill/>
+                {move || auth.session.get().map(|s| view! { <AccountChip auth=auth session=s/> })}
+            </header>
+            {move || match auth.session.get() {
+                Some(s) if s.user.role == AppRole::Staff => view! {
+                    <Console auth=auth rest=rest me=s.user.id.clone()/>
+                }.into_any(),
+                Some(_) => view! {
+                    <section class="panel">
+                        <h1>"This account is not a staff account"</h1>
+                        <p>"Customers follow their sessions on " <a href="/session">"their own page"</a>
+                           ". Sign out to sign in with a staff account."</p>
+                    </section>
+                }.into_any(),
+                None => view! {
+                    <SignInCard auth=auth title="Staff console"
+                        subtitle="Sign in with your staff account to pick up guests' requests."
+                        allow_sign_up=false/>
+                }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn ConnectionPill() -> impl IntoView {
+    let d = sync::use_sync_diagnostics();
+    let state = move || d.with(|d| d.connection);
+    view! {
+        <span class="conn" data-testid="connection"
+            data-state=move || format!("{:?}", state()).to_lowercase()>
+            <span class="conn__dot" aria-hidden="true"></span>
+            {move || match state() {
+                sync::ConnectionState::Live => "Live",
+                sync::ConnectionState::Connecting => "Connecting",
+                sync::ConnectionState::Reconnecting => "Reconnecting",
+                sync::ConnectionState::Polling => "Polling",
+                sync::ConnectionState::Offline => "Offline",
+            }}
+        </span>
+    }
+}
+
+#[component]
+fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
+    let q = sync::use_live_query::<SessionRow>(console_spec());
+    let rows = q.rows;
+    let status = q.status;
+    let q = StoredValue::new(q);
+    let me = StoredValue::new(me);
+    let pending = Memo::new(move |_| {
+        rows.with(|r| {
+            r.iter()
+                .filter(|s| s.status == SessionStatus::Pending)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let mine = Memo::new(move |_| {
+        let me = me.get_value();
+        rows.with(|r| {
+            r.iter()
+                .filter(|s| {
+                    s.status.is_active()
+                        && s.status != SessionStatus::Pending
+                        && s.staff_id.as_deref() == Some(me.as_str())
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<String>);
+    let now = RwSignal::new(js_sys::Date::now());
+    if let Ok(h) = set_interval_with_handle(
+        move || now.set(js_sys::Date::now()),
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+
+    let act = Callback::new(move |(s, to): (SessionRow, SessionStatus)| {
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        busy.set(Some(s.id.clone()));
+        notice.set(None);
+        let mut extra = Map::new();
+        if to == SessionStatus::Waiting {
+            // The server writes the name from the staff token; the id must be ours.
+            extra.insert("staff_id".into(), Value::String(me.get_value()));
+        }
+        leptos::task::spawn_local(async move {
+            let token = auth.fresh_token().await;
+            let r = rest
+                .get_value()
+                .transition(token, &s.id, s.status, to, extra)
+                .await;
+            busy.set(None);
+            match r {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    notice.set(Some(if to == SessionStatus::Waiting {
+                        "Another staff member already accepted that request.".into()
+                    } else {
+                        "That session changed meanwhile; the list is up to date now.".into()
+                    }));
+                    q.with_value(|q| q.refresh());
+                }
+                Err(e) => {
+                    notice.set(Some(format!("That did not work: {e}")));
+                    q.with_value(|q| q.refresh());
+                }
+            }
+        });
+    });
+
+    let loaded = Memo::new(move |prev: Option<&bool>| {
+        prev.copied().unwrap_or(false) || status.with(|s| *s == QueryStatus::Ready)
+    });
+
+    view! {
+        <p class="notice" role="status" data-testid="staff-notice">{move || notice.get()}</p>
+        <div class="console">
+            <section class="column" aria-labelledby="pending-title">
+                <h2 id="pending-title" class="column__title">
+                    "Waiting for staff" <span class="count" data-testid="pending-count">{move || pending.with(Vec::len)}</span>
+                </h2>
+                <ul class="cards" data-testid="pending-list">
+                    <For each=move || pending.get() key=|s| (s.id.clone(), s.updated_at.clone()) let:s>
+                        <SessionCard s=s act=act busy=busy now=now/>
+                    </For>
+                </ul>
+                <Show when=move || loaded.get() && pending.with(Vec::is_empty)>
+                    <p class="empty">"No open requests. New ones appear here the moment a guest asks."</p>
+                </Show>
+            </section>
+            <section class="column" aria-labelledby="mine-title">
+                <h2 id="mine-title" class="column__title">
+                    "Your sessions" <span class="count" data-testid="mine-count">{move || mine.with(Vec::len)}</span>
+                </h2>
+                <ul class="cards" data-testid="mine-list">
+                    <For each=move || mine.get() key=|s| (s.id.clone(), s.updated_at.clone()) let:s>
+                        <SessionCard s=s act=act busy=busy now=now/>
+                    </For>
+                </ul>
+                <Show when=move || loaded.get() && mine.with(Vec::is_empty)>
+                    <p class="empty">"Accept a request to start helping a guest."</p>
+                </Show>
+            </section>
+        </div>
+        <Show when=move || !loaded.get()>
+            <p class="muted" aria-busy="true">"Loading sessions…"</p>
+        </Show>
+    }
+}
+
+#[component]
+fn SessionCard(
+    s: SessionRow,
+    act: Callback<(SessionRow, SessionStatus)>,
+    busy: RwSignal<Option<String>>,
+    now: RwSignal<f64>,
+) -> impl IntoView {
+    let id = StoredValue::new(s.id.clone());
+    let is_busy = move || busy.with(|b| id.with_value(|id| b.as_deref() == Some(id.as_str())));
+    let since = js_sys::Date::parse(if s.status == SessionStatus::Pending {
+        &s.created_at
+    } else {
+        &s.updated_at
+    });
+    let (label, next) = match s.status {
+        SessionStatus::Pending => ("Accept", Some(SessionStatus::Waiting)),
+        SessionStatus::Waiting => ("Start session", Some(SessionStatus::Live)),
+        SessionStatus::Live => ("End session", Some(SessionStatus::Completed)),
+        _ => ("", None),
+    };
+    let status_text = match s.status {
+        SessionStatus::Pending => "requested",
+        SessionStatus::Waiting => "accepted",
+        SessionStatus::Live => "live",
+        SessionStatus::Completed => "completed",
+        SessionStatus::Cancelled => "cancelled",
+    };
+    let row = s.clone();
+    let topic = s
+        .topic
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "No topic given".into());
+    view! {
+        <li class=format!("card card--{}", s.status.as_str()) data-testid="session-card" data-session-id=s.id.clone()
+            data-status=s.status.as_str()>
+            <div class="card__head">
+                <span class="card__kind">{kind_label(s.kind)}</span>
+                <span class=format!("pill pill--{}", s.status.as_str())>{status_text}</span>
+            </div>
+            <p class="card__topic">{topic}</p>
+            <p class="card__meta">
+                {if s.status == SessionStatus::Live { "Live for " } else { "Waiting " }}
+                <span class="card__time">{move || if since.is_nan() { String::new() } else { elapsed_text(now.get() - since) }}</span>
+            </p>
+            {next.map(|to| {
+                let row = row.clone();
+                view! {
+                    <button class="button card__action" data-testid=format!("action-{}", to.as_str())
+                        disabled=is_busy
+                        on:click=move |_| act.run((row.clone(), to))>
+                        {move || if is_busy() { "Working…" } else { label }}
+                    </button>
+                }
+            })}
+        </li>
+    }
+}

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/config.json", get(config_json))
+        .merge(crate::rest::router())
         .merge(crate::auth::router())
         // Other modules register here, one line each, e.g. `.merge(crate::search::router())`
         // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.

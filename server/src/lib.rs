@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cli;
 pub mod db;
 pub mod jwt;
+pub mod rest;
 pub mod time_fmt;
 
 use std::future::Future;

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   VSN, ANON_KEY, GRACE_MS, COMMIT_TS, client, anon, service, uuid, waitUntil, sleep, subscribe,
-  insertEvent, insertResult, recordingTransport,
+  insertEvent, insertResult, recordingTransport, subscribed,
 } from './lib/env.js';
 
 const clients = [];
@@ -29,8 +29,7 @@ test(`supabase-js puts vsn=${VSN} on the wire and the server answers with that s
   const { Transport, log } = recordingTransport();
   const db = track(client(ANON_KEY, { transport: Transport }));
   const ch = db.channel(`vsn-${uuid()}`).on('postgres_changes', { event: '*', schema: 'public', table: 'events' }, () => {});
-  const { status } = await subscribe(ch);
-  assert.equal(status, 'SUBSCRIBED');
+  await subscribed(ch);
   assert.equal(log.urls.length, 1, 'one socket');
   const url = new URL(log.urls[0]);
   assert.equal(url.pathname, '/realtime/v1/websocket');
@@ -52,8 +51,7 @@ test('unfiltered subscription on events: INSERT, UPDATE and DELETE payloads', as
   const writer = track(service());
   const c = collector();
   const ch = reader.channel(`events-all-${uuid()}`).on('postgres_changes', { event: '*', schema: 'public', table: 'events' }, c.push);
-  const { status, system } = await subscribe(ch);
-  assert.equal(status, 'SUBSCRIBED');
+  const { system } = await subscribed(ch);
   const ok = system.find((s) => s.extension === 'postgres_changes');
   assert.equal(ok.status, 'ok');
   assert.equal(ok.message, 'Subscribed to PostgreSQL');
@@ -102,9 +100,7 @@ test('filter isolation: a session_id=eq.A subscriber never sees session B', asyn
   const filt = (s) => ({ event: 'INSERT', schema: 'public', table: 'kiosk_results', filter: `session_id=eq.${s}` });
   const chA = readerA.channel(`kiosk-${A}`).on('postgres_changes', filt(A), a.push);
   const chB = readerB.channel(`kiosk-${B}`).on('postgres_changes', filt(B), b.push);
-  const [sa, sb] = await Promise.all([subscribe(chA), subscribe(chB)]);
-  assert.equal(sa.status, 'SUBSCRIBED');
-  assert.equal(sb.status, 'SUBSCRIBED');
+  await Promise.all([subscribed(chA), subscribed(chB)]);
 
   const b1 = await insertResult(writer, B, { interests: 'b-first', categories: [], events: [] });
   const a1 = await insertResult(writer, A, { interests: 'a-first', categories: ['music'], events: [{ title: 'x' }] });
@@ -127,7 +123,7 @@ test('event-type binding: an INSERT-only binding does not receive UPDATE or DELE
   const writer = track(service());
   const ins = collector();
   const ch = reader.channel(`ins-only-${uuid()}`).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events' }, ins.push);
-  assert.equal((await subscribe(ch)).status, 'SUBSCRIBED');
+  await subscribed(ch);
   const first = await insertEvent(writer);
   await waitUntil(() => ins.got.some((p) => p.new.id === first.id), 'first INSERT');
   assert.equal((await writer.from('events').update({ title: 'changed' }).eq('id', first.id)).error, null);
@@ -146,7 +142,7 @@ test('column filter on events: category=eq.comedy skips other categories', async
   const ch = reader
     .channel(`comedy-${uuid()}`)
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'events', filter: 'category=eq.comedy' }, c.push);
-  assert.equal((await subscribe(ch)).status, 'SUBSCRIBED');
+  await subscribed(ch);
   const music = await insertEvent(writer, { category: 'music' });
   const comedy = await insertEvent(writer, { category: 'comedy' });
   await waitUntil(() => c.got.some((p) => p.new.id === comedy.id), 'comedy INSERT');
@@ -162,7 +158,7 @@ test('in filter (service role): session_id=in.(A,B) receives A and B but not C',
   const ch = reader
     .channel(`in-${uuid()}`)
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kiosk_results', filter: `session_id=in.(${A},${B})` }, got.push);
-  assert.equal((await subscribe(ch)).status, 'SUBSCRIBED');
+  await subscribed(ch);
   await insertResult(reader, C);
   await insertResult(reader, A);
   await insertResult(reader, B);
@@ -175,8 +171,7 @@ test('service role may subscribe to kiosk_results without a filter', async () =>
   const reader = track(service());
   const got = collector();
   const ch = reader.channel(`svc-all-${uuid()}`).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kiosk_results' }, got.push);
-  const { status, system } = await subscribe(ch);
-  assert.equal(status, 'SUBSCRIBED');
+  const { system } = await subscribed(ch);
   assert.equal(system.find((s) => s.extension === 'postgres_changes').status, 'ok');
   const [A, B] = [uuid(), uuid()];
   await insertResult(reader, A);
@@ -258,7 +253,7 @@ test('anon may not subscribe to all kiosk_results, and receives no other session
 test('unsubscribe (phx_leave) gets ok and the channel ends closed', async () => {
   const db = track(anon());
   const ch = db.channel(`leave-${uuid()}`).on('postgres_changes', { event: '*', schema: 'public', table: 'events' }, () => {});
-  assert.equal((await subscribe(ch)).status, 'SUBSCRIBED');
+  await subscribed(ch);
   assert.equal(await ch.unsubscribe(), 'ok');
   assert.equal(ch.state, 'closed');
 });

@@ -102,11 +102,17 @@ export function subscribe(channel, { waitForPostgres = true } = {}) {
         return;
       }
       if (waitForPostgres) {
+        let sys;
         try {
-          await waitUntil(() => system.find((s) => s.extension === 'postgres_changes'), 'system message');
+          sys = await waitUntil(() => system.find((s) => s.extension === 'postgres_changes'), 'system message');
         } catch (e) {
           clearTimeout(timer);
           finish('NO_SYSTEM_MESSAGE', e);
+          return;
+        }
+        if (sys.status !== 'ok') {
+          clearTimeout(timer);
+          finish('SYSTEM_ERROR', new Error(JSON.stringify(sys)));
           return;
         }
       }
@@ -279,4 +285,13 @@ export function upgradeStatus(url, headers = {}) {
     // After `resolve` this is a no-op; before it, a connection error is the answer.
     ws.on('error', (e) => reject(e));
   });
+}
+
+/** `subscribe` that fails the test with the reason unless the channel is fully subscribed. */
+export async function subscribed(channel) {
+  const res = await subscribe(channel);
+  if (res.status !== 'SUBSCRIBED') {
+    throw new Error(`channel ${channel.topic} not subscribed: ${res.status} ${res.err ?? ''} system=${JSON.stringify(res.system)}`);
+  }
+  return res;
 }

@@ -1,0 +1,112 @@
+//! PostgREST-shaped errors: `{code, message, details, hint}` with PostgREST's status codes.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::authz::Principal;
+use crate::db::DbError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl RestError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> RestError {
+        RestError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            hint: None,
+        }
+    }
+
+    pub fn details(mut self, d: impl Into<String>) -> RestError {
+        self.details = Some(d.into());
+        self
+    }
+
+    pub fn hint(mut self, h: impl Into<String>) -> RestError {
+        self.hint = Some(h.into());
+        self
+    }
+
+    /// PGRST100: a query parameter could not be parsed.
+    pub fn bad_query(what: &str, input: &str, details: impl Into<String>) -> RestError {
+        RestError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST100",
+            format!("\"failed to parse {what} ({})\"", truncate(input)),
+        )
+        .details(details)
+    }
+
+    /// PGRST102: the body is not the JSON we need.
+    pub fn bad_json(details: impl Into<String>) -> RestError {
+        RestError::new(StatusCode::BAD_REQUEST, "PGRST102", "Empty or invalid json")
+            .details(details)
+    }
+
+    /// Maps a database-layer error; `principal` decides 401 vs 403 for permission errors.
+    pub fn from_db(e: DbError, principal: &Principal) -> RestError {
+        let msg = e.to_string();
+        match e {
+            DbError::UnknownColumn { .. } => RestError::new(StatusCode::BAD_REQUEST, "42703", msg),
+            DbError::UnknownWriteColumn { .. } => {
+                RestError::new(StatusCode::BAD_REQUEST, "PGRST204", msg)
+            }
+            DbError::InvalidInput { .. } => RestError::new(StatusCode::BAD_REQUEST, "22P02", msg),
+            DbError::Operator { .. } => RestError::new(StatusCode::NOT_FOUND, "42883", msg)
+                .hint("No operator matches the given name and argument types."),
+            DbError::NotNull { .. } => RestError::new(StatusCode::BAD_REQUEST, "23502", msg),
+            DbError::Check { value, .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg)
+                .details(format!("Failing value: {value:?}")),
+            DbError::Duplicate { .. } => RestError::new(StatusCode::CONFLICT, "23505", msg),
+            DbError::Denied(_) => {
+                let status = if principal.is_authenticated() {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                RestError::new(status, "42501", msg)
+            }
+            DbError::Unfiltered(_) => RestError::new(StatusCode::BAD_REQUEST, "21000", msg).hint(
+                "Add a filter such as id=eq.<value>; unfiltered PATCH and DELETE are refused.",
+            ),
+            DbError::Sqlite(_) | DbError::Worker(_) => {
+                tracing::error!(error = %msg, "database failure");
+                RestError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "XX000",
+                    "internal database error",
+                )
+            }
+        }
+    }
+}
+
+pub fn truncate(s: &str) -> String {
+    s.chars().take(120).collect()
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+                "hint": self.hint,
+            })),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,326 @@
+//! `/rest/v1/<table>`: the PostgREST subset supabase-js uses. Reads go through [`Db::select`],
+//! writes through the one [`crate::db::Writer`]; both ask the authorization layer.
+
+pub mod error;
+pub mod query;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value};
+
+use crate::app::AppState;
+use crate::authz::Principal;
+use crate::db::{ColumnDef, ReadQuery, Row, Table};
+use error::RestError;
+use query::{Prefer, parse_prefer, parse_query, parse_range};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const OBJECT_MEDIA: &str = "application/vnd.pgrst.object+json";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/rest/v1/{table}",
+            get(read).post(create).patch(update).delete(remove),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// The caller, from `Authorization: Bearer` when present, else the `apikey` header/param.
+pub fn principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_apikey: Option<&str>,
+) -> Result<Principal, RestError> {
+    let unauthorized = |code, msg: &str| RestError::new(StatusCode::UNAUTHORIZED, code, msg);
+    let apikey = headers
+        .get("apikey")
+        .and_then(|v| v.to_str().ok())
+        .or(query_apikey)
+        .ok_or_else(|| {
+            unauthorized("PGRST301", "No API key found in request")
+                .hint("No `apikey` request header or url param was found.")
+        })?;
+    let apikey_principal = Principal::from_token(&state.keys, apikey)
+        .map_err(|e| unauthorized("PGRST301", "Invalid API key").details(e.to_string()))?;
+    match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => Ok(apikey_principal),
+        Some(Ok(v)) => {
+            let token = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .ok_or_else(|| {
+                    unauthorized("PGRST301", "Authorization header must be `Bearer <JWT>`")
+                })?;
+            Principal::from_token(&state.keys, token)
+                .map_err(|e| unauthorized("PGRST301", "Invalid JWT").details(e.to_string()))
+        }
+        Some(Err(_)) => Err(unauthorized(
+            "PGRST301",
+            "Authorization header is not valid text",
+        )),
+    }
+}
+
+fn table(name: &str) -> Result<Table, RestError> {
+    Table::parse(name).ok_or_else(|| {
+        RestError::new(
+            StatusCode::NOT_FOUND,
+            "42P01",
+            format!(
+                "relation \"public.{}\" does not exist",
+                error::truncate(name)
+            ),
+        )
+    })
+}
+
+/// Everything a REST request carries, parsed.
+struct Request {
+    table: Table,
+    principal: Principal,
+    query: ReadQuery,
+    prefer: Prefer,
+    want_object: bool,
+}
+
+fn parse_request(
+    state: &AppState,
+    name: &str,
+    headers: &HeaderMap,
+    raw: Option<String>,
+) -> Result<Request, RestError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let query_apikey = pairs
+        .iter()
+        .find(|(k, _)| k == "apikey")
+        .map(|(_, v)| v.as_str());
+    let principal = principal(state, headers, query_apikey)?;
+    let table = table(name)?;
+    let mut query = parse_query(table, &pairs)?;
+    let prefer = parse_prefer(
+        headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
+    query.count = prefer.count_exact;
+    let want_object = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(OBJECT_MEDIA));
+    Ok(Request {
+        table,
+        principal,
+        query,
+        prefer,
+        want_object,
+    })
+}
+
+fn project(rows: Vec<Row>, cols: &[&'static ColumnDef]) -> Vec<Row> {
+    if cols.is_empty() {
+        return rows;
+    }
+    rows.into_iter()
+        .map(|mut r| {
+            let mut m = Map::with_capacity(cols.len());
+            for c in cols {
+                m.insert(c.name.to_owned(), r.remove(c.name).unwrap_or(Value::Null));
+            }
+            m
+        })
+        .collect()
+}
+
+/// The JSON body: an array, or with `Accept: application/vnd.pgrst.object+json` exactly one object.
+fn body(rows: Vec<Row>, want_object: bool) -> Result<(Vec<u8>, &'static str), RestError> {
+    if want_object {
+        if rows.len() != 1 {
+            return Err(RestError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST116",
+                "JSON object requested, multiple (or no) rows returned",
+            )
+            .details(format!("The result contains {} rows", rows.len())));
+        }
+        let obj = rows
+            .into_iter()
+            .next()
+            .map(Value::Object)
+            .unwrap_or(Value::Null);
+        return Ok((
+            serde_json::to_vec(&obj).unwrap_or_default(),
+            "application/vnd.pgrst.object+json; charset=utf-8",
+        ));
+    }
+    let arr = Value::Array(rows.into_iter().map(Value::Object).collect());
+    Ok((
+        serde_json::to_vec(&arr).unwrap_or_default(),
+        "application/json; charset=utf-8",
+    ))
+}
+
+fn respond(
+    status: StatusCode,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    content_range: Option<String>,
+) -> Response {
+    let mut r = (status, bytes).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(cr) = content_range.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(header::CONTENT_RANGE, cr);
+    }
+    r
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, RestError> {
+    let mut req = parse_request(&state, &name, &headers, raw.clone())?;
+    let has_limit = raw.as_deref().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "limit" || k == "offset")
+    });
+    if !has_limit
+        && let Some((offset, limit)) = headers
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_range)
+    {
+        req.query.offset = offset;
+        req.query.limit = limit;
+    }
+    let offset = req.query.offset;
+    let selected = state
+        .db
+        .select(&req.principal, req.table, req.query)
+        .await
+        .map_err(|e| RestError::from_db(e, &req.principal))?;
+    let total = selected
+        .total
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "*".into());
+    let range = if selected.rows.is_empty() {
+        format!("*/{total}")
+    } else {
+        format!(
+            "{}-{}/{total}",
+            offset,
+            offset + selected.rows.len() as u64 - 1
+        )
+    };
+    let (bytes, ct) = body(selected.rows, req.want_object)?;
+    Ok(respond(StatusCode::OK, bytes, ct, Some(range)))
+}
+
+fn parse_rows(body: &Bytes) -> Result<Vec<Row>, RestError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| RestError::bad_json(e.to_string()))?;
+    match v {
+        Value::Object(m) => Ok(vec![m]),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::Object(m) => Ok(m),
+                _ => Err(RestError::bad_json("expected an array of JSON objects")),
+            })
+            .collect(),
+        _ => Err(RestError::bad_json(
+            "expected a JSON object or an array of objects",
+        )),
+    }
+}
+
+/// Answers a write: the affected rows with `return=representation`, else no body.
+fn write_response(req: &Request, rows: Vec<Row>, created: bool) -> Result<Response, RestError> {
+    if req.prefer.representation {
+        let rows = project(rows, &req.query.columns);
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        let (bytes, ct) = body(rows, req.want_object)?;
+        Ok(respond(status, bytes, ct, Some("*/*".into())))
+    } else {
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::NO_CONTENT
+        };
+        let mut r = status.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_RANGE, HeaderValue::from_static("*/*"));
+        Ok(r)
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, RestError> {
+    let req = parse_request(&state, &name, &headers, raw)?;
+    let rows = parse_rows(&body)?;
+    let out = if rows.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .writer
+            .insert(&req.principal, req.table, rows)
+            .await
+            .map_err(|e| RestError::from_db(e, &req.principal))?
+    };
+    write_response(&req, out, true)
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, RestError> {
+    let req = parse_request(&state, &name, &headers, raw)?;
+    let patch = match serde_json::from_slice::<Value>(&body)
+        .map_err(|e| RestError::bad_json(e.to_string()))?
+    {
+        Value::Object(m) => m,
+        _ => return Err(RestError::bad_json("PATCH takes one JSON object")),
+    };
+    let out = state
+        .writer
+        .update(&req.principal, req.table, req.query.filters.clone(), patch)
+        .await
+        .map_err(|e| RestError::from_db(e, &req.principal))?;
+    write_response(&req, out, false)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, RestError> {
+    let req = parse_request(&state, &name, &headers, raw)?;
+    let out = state
+        .writer
+        .delete(&req.principal, req.table, req.query.filters.clone())
+        .await
+        .map_err(|e| RestError::from_db(e, &req.principal))?;
+    write_response(&req, out, false)
+}

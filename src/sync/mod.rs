@@ -36,7 +36,7 @@ use serde::de::DeserializeOwned;
 
 pub use concierge_sync::{
     ChannelStatus, ConnectionState, Diagnostics, Endpoint, EngineConfig, LiveQuerySpec, OrderBy,
-    QueryId, QueryState, QueryStatus, VersionSource,
+    QueryId, QueryState, QueryStatus, SocketState, VersionSource,
 };
 pub use concierge_wire::Filter;
 pub use concierge_wire::realtime::ChangeEvent;
@@ -113,7 +113,7 @@ pub fn set_access_token(token: Option<String>) {
 }
 
 /// A live query's reactive view. Rows that fail to deserialise into `T` are skipped (and
-/// logged), never fatal.
+/// logged), never fatal. `Copy`, like the signals inside it, so closures can capture it freely.
 pub struct LiveQuery<T: Send + Sync + 'static> {
     /// The rows, in the spec's order, cut to its limit.
     pub rows: Signal<Vec<T>>,
@@ -122,30 +122,28 @@ pub struct LiveQuery<T: Send + Sync + 'static> {
     /// The realtime channel's status for this query.
     pub channel: Signal<ChannelStatus>,
     id: Option<QueryId>,
-    engine: Option<SyncEngine>,
+    engine: StoredValue<Option<SyncEngine>>,
     _row: PhantomData<fn() -> T>,
 }
 
 impl<T: Send + Sync + 'static> Clone for LiveQuery<T> {
     fn clone(&self) -> Self {
-        LiveQuery {
-            rows: self.rows,
-            status: self.status,
-            channel: self.channel,
-            id: self.id,
-            engine: self.engine.clone(),
-            _row: PhantomData,
-        }
+        *self
     }
 }
+
+impl<T: Send + Sync + 'static> Copy for LiveQuery<T> {}
 
 impl<T: Send + Sync + 'static> LiveQuery<T> {
     /// Fetches a fresh snapshot now (e.g. after this view's own write was refused).
     pub fn refresh(&self) {
-        if let (Some(e), Some(id)) = (&self.engine, self.id) {
-            e.shell
-                .dispatch(concierge_sync::Input::Refresh { query: id });
-        }
+        let Some(id) = self.id else { return };
+        self.engine.with_value(|e| {
+            if let Some(e) = e {
+                e.shell
+                    .dispatch(concierge_sync::Input::Refresh { query: id });
+            }
+        });
     }
 
     /// The engine's id for this query (diagnostics, tests).
@@ -177,7 +175,7 @@ where
             status: status.into(),
             channel: channel.into(),
             id: None,
-            engine: None,
+            engine: StoredValue::new(None),
             _row: PhantomData,
         };
     };
@@ -212,7 +210,7 @@ where
         status: status.into(),
         channel: channel.into(),
         id: Some(id),
-        engine: Some(engine),
+        engine: StoredValue::new(Some(engine)),
         _row: PhantomData,
     }
 }

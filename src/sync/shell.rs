@@ -46,10 +46,9 @@ impl Conn {
         if matches!(
             self.ws.ready_state(),
             WebSocket::CONNECTING | WebSocket::OPEN
-        ) {
-            if let Err(e) = self.ws.close_with_code_and_reason(code, reason) {
-                log_error(&format!("closing the WebSocket failed: {e:?}"));
-            }
+        ) && let Err(e) = self.ws.close_with_code_and_reason(code, reason)
+        {
+            log_error(&format!("closing the WebSocket failed: {e:?}"));
         }
     }
 }
@@ -190,18 +189,21 @@ impl Shell {
             Action::Connect { conn, url } => self.connect(conn, &url),
             Action::Send { conn, text } => {
                 let c = self.conn.borrow();
-                if let Some(c) = c.as_ref().filter(|c| c.id == conn) {
-                    if let Err(e) = c.ws.send_with_str(&text) {
-                        log_error(&format!("WebSocket send failed: {e:?}"));
-                    }
+                if let Some(c) = c.as_ref().filter(|c| c.id == conn)
+                    && let Err(e) = c.ws.send_with_str(&text)
+                {
+                    log_error(&format!("WebSocket send failed: {e:?}"));
                 }
             }
             Action::CloseSocket { conn, code, reason } => {
                 let current = self.conn.borrow().as_ref().is_some_and(|c| c.id == conn);
-                if current {
-                    if let Some(c) = self.conn.borrow_mut().take() {
-                        c.detach_and_close(code, &reason);
-                    }
+                let taken = if current {
+                    self.conn.borrow_mut().take()
+                } else {
+                    None
+                };
+                if let Some(c) = taken {
+                    c.detach_and_close(code, &reason);
                 }
             }
             Action::Fetch {

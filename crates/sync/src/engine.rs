@@ -428,7 +428,12 @@ impl Engine {
     pub fn handle(&mut self, now: Millis, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
         match input {
-            Input::Tick => self.on_tick(now, &mut out),
+            Input::Tick => {
+                // The shell's timer has fired and is spent: always re-arm it, even when the
+                // deadline is unchanged (a timer that fires a little early must not stall us).
+                self.emitted_timer = None;
+                self.on_tick(now, &mut out)
+            }
             Input::SocketOpen { conn } => {
                 if self.socket.on_open(now, conn) {
                     let token = self.token();

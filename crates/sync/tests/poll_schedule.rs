@@ -240,3 +240,16 @@ fn request_that_never_answers_times_out_and_polling_continues() {
     h.advance_to(25_000);
     assert_eq!(h.fetch_times.len(), 2, "next poll at 10 + 15 s");
 }
+
+#[test]
+fn an_early_tick_re_arms_the_timer() {
+    let mut h = H::new(polling_only());
+    h.subscribe(1, spec());
+    assert_eq!(h.timer, Some(10_000));
+    h.now = 9_999; // the browser fired a hair early
+    let actions = h.e.handle(9_999, Input::Tick);
+    assert!(
+        actions.contains(&Action::SetTimer { at: Some(10_000) }),
+        "{actions:?}"
+    );
+}

@@ -150,6 +150,32 @@ async fn unmounting_a_view_unsubscribes_and_stops_its_polls() {
 }
 
 #[wasm_bindgen_test]
+async fn token_set_outside_the_tree_reaches_the_page_engine() {
+    let owner = owner();
+    let engine = sync::provide_sync_engine_with(
+        polling_only(60_000, 60_000),
+        Endpoint::new(DEAD_BACKEND, "k"),
+    );
+    let _q = sync::use_live_query::<Value>(LiveQuerySpec::new("sessions"));
+    let d = engine.diagnostics();
+    wait_until("the first load to fail", 3_000.0, || {
+        diag(d).connection == ConnectionState::Offline
+    })
+    .await;
+    let made = diag(d).polls_made;
+    // An auth callback runs outside the reactive tree (no context): it still finds the engine,
+    // and a new identity means a fresh read at once.
+    owner.clone().unset();
+    sync::set_access_token(Some("user.jwt".into()));
+    assert_eq!(diag(d).polls_made, made + 1);
+    owner.cleanup();
+    assert!(
+        sync::use_sync_engine().is_none(),
+        "a stopped engine is not handed out"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn failed_websocket_reconnects_with_backoff() {
     let owner = owner();
     let cfg = EngineConfig {

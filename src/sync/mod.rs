@@ -85,12 +85,21 @@ pub fn provide_sync_engine_with(config: EngineConfig, endpoint: Endpoint) -> Syn
     let stopper = engine.shell.clone();
     on_cleanup(move || stopper.stop());
     provide_context(engine.clone());
+    PAGE_ENGINE.with(|p| *p.borrow_mut() = Some(engine.clone()));
     engine
 }
 
-/// The engine in context, if [`provide_sync_engine`] ran above this owner.
+thread_local! {
+    /// The page's most recently started engine: one socket per page, reachable also from code
+    /// running outside the reactive tree (an auth callback setting the token, for example).
+    static PAGE_ENGINE: std::cell::RefCell<Option<SyncEngine>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The engine in context if [`provide_sync_engine`] ran above this owner, else the page's
+/// running engine (if any): one socket per page.
 pub fn use_sync_engine() -> Option<SyncEngine> {
     use_context::<SyncEngine>()
+        .or_else(|| PAGE_ENGINE.with(|p| p.borrow().clone().filter(|e| !e.shell.is_stopped())))
 }
 
 /// Reactive diagnostics of the engine in context (defaults if none is provided).

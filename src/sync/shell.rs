@@ -170,6 +170,10 @@ impl Shell {
         self.sinks.borrow_mut().remove(&id);
     }
 
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.get()
+    }
+
     /// Stops everything: socket, timer, requests, listeners. Later inputs are ignored.
     pub fn stop(&self) {
         self.stopped.set(true);

@@ -353,3 +353,44 @@ async fn server_pagehide_closes_and_pageshow_resubscribes_with_a_snapshot() {
     .await;
     owner.cleanup();
 }
+
+#[wasm_bindgen_test]
+async fn diagnostics_panel_renders_live_counters() {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let host: web_sys::HtmlElement = doc
+        .create_element("div")
+        .expect("div")
+        .dyn_into()
+        .expect("an HtmlElement");
+    doc.body()
+        .expect("a body")
+        .append_child(&host)
+        .expect("append");
+    let handle = leptos::mount::mount_to(host.clone(), || {
+        sync::provide_sync_engine_with(polling_only(60, 60), Endpoint::new(DEAD_BACKEND, "k"));
+        let _q = sync::use_live_query::<Value>(LiveQuerySpec::new("events"));
+        view! { <sync::SyncDiagnosticsPanel/> }
+    });
+    let text = |id: &str| {
+        host.query_selector(&format!("[data-testid={id}]"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    wait_until("the panel to count three polls", 5_000.0, || {
+        text("diag-polls").parse::<u64>().unwrap_or(0) >= 3
+    })
+    .await;
+    assert_eq!(text("diag-connection"), "Offline");
+    assert!(
+        text("diag-error").contains("events"),
+        "{}",
+        text("diag-error")
+    );
+    drop(handle);
+    host.remove();
+}

@@ -25,6 +25,7 @@
 //! is left and any request in flight is aborted.
 
 mod dom;
+mod panel;
 mod shell;
 
 use std::marker::PhantomData;
@@ -41,6 +42,7 @@ pub use concierge_sync::{
 pub use concierge_wire::Filter;
 pub use concierge_wire::realtime::ChangeEvent;
 
+pub use panel::{SyncDiagnosticsPanel, connection_label};
 use shell::Shell;
 
 /// A handle on the page's sync engine (cheap to clone; lives in Leptos context).

@@ -27,6 +27,8 @@ pub struct AppState {
     /// The `/config.json` body (defaults merged with `--app-config`).
     pub app_config: Arc<Value>,
     pub static_dir: Option<PathBuf>,
+    /// Realtime subscriptions and fan-out.
+    pub realtime: Arc<crate::realtime::Hub>,
     /// `/auth/v1` (users, sessions, tokens).
     pub auth: crate::auth::AuthService,
 }
@@ -39,8 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/config.json", get(config_json))
         .merge(crate::rest::router())
+        .merge(crate::realtime::router())
         .merge(crate::auth::router())
-        // Other modules register here, one line each, e.g. `.merge(crate::search::router())`
         // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.
         .fallback(fallback)
         .layer(TraceLayer::new_for_http())

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod cli;
 pub mod db;
 pub mod jwt;
+pub mod realtime;
 pub mod rest;
 pub mod time_fmt;
 
@@ -65,8 +66,13 @@ fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
 pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     let keys = Arc::new(Keys::new(&args.jwt_secret));
     let app_config = Arc::new(load_app_config(args, &keys)?);
-    let (sink, _changes) = tokio::sync::mpsc::unbounded_channel();
+    let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open(&args.db, sink)?;
+    let realtime = realtime::Hub::new(realtime::Limits {
+        idle_timeout: std::time::Duration::from_millis(args.ws_idle_timeout_ms.max(1)),
+        ..realtime::Limits::default()
+    });
+    tokio::spawn(realtime.clone().run_dispatcher(changes));
     let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?;
     if args.seed_demo {
         auth.seed_demo_blocking()?;
@@ -83,6 +89,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         keys,
         app_config,
         static_dir: args.static_dir.clone(),
+        realtime,
         auth,
     };
     Ok(Server { state, listener })
@@ -97,7 +104,13 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        let sockets = self.state.realtime.shutdown.clone();
         let router = app::router(self.state);
+        // WebSockets outlive HTTP graceful shutdown; close them when shutdown begins.
+        let shutdown = async move {
+            shutdown.await;
+            sockets.cancel();
+        };
         app::serve(self.listener, router, shutdown).await?;
         Ok(())
     }

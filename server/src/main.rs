@@ -22,12 +22,16 @@ fn main() -> ExitCode {
 }
 
 /// `concierge-server add-staff`: creates or updates a staff account in the `--db` database.
-fn add_staff(serve: &concierge_server::cli::ServeArgs, a: &concierge_server::cli::AddStaffArgs) -> ExitCode {
+fn add_staff(
+    serve: &concierge_server::cli::ServeArgs,
+    a: &concierge_server::cli::AddStaffArgs,
+) -> ExitCode {
     use concierge_server::auth::AuthService;
     use concierge_server::authz::AppRole;
     let keys = std::sync::Arc::new(Keys::new(&serve.jwt_secret));
-    let result = AuthService::open(&serve.db, keys, serve.access_token_ttl_secs)
-        .and_then(|auth| auth.upsert_user_blocking(&a.email, &a.password, AppRole::Staff, Some(&a.name)));
+    let result = AuthService::open(&serve.db, keys, serve.access_token_ttl_secs).and_then(|auth| {
+        auth.upsert_user_blocking(&a.email, &a.password, AppRole::Staff, Some(&a.name))
+    });
     match result {
         Ok(u) => {
             println!(

@@ -1,0 +1,68 @@
+//! Supabase Realtime (Phoenix channels, `postgres_changes`) at `/realtime/v1/websocket` and
+//! `/socket/websocket`.
+
+pub mod hub;
+pub mod matcher;
+pub mod socket;
+pub mod subscribe;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use concierge_wire::Vsn;
+use concierge_wire::phoenix::MAX_FRAME_BYTES;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::authz::Principal;
+
+pub use hub::{Hub, Limits};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/realtime/v1/websocket", get(upgrade))
+        .route("/socket/websocket", get(upgrade))
+}
+
+fn refuse(status: StatusCode, msg: &str) -> Response {
+    (status, Json(json!({"error": msg}))).into_response()
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // The header wins over the query parameter, as on hosted Realtime.
+    let key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .or(query.get("apikey").map(String::as_str))
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        return refuse(StatusCode::UNAUTHORIZED, "API key is missing");
+    };
+    let principal = match Principal::from_token(&state.keys, key) {
+        Ok(p) => p,
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &format!("Invalid API key: {e}")),
+    };
+    let vsn = match Vsn::from_query(query.get("vsn").map(String::as_str)) {
+        Ok(v) => v,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let hub = state.realtime.clone();
+    let keys = state.keys.clone();
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| socket::run(socket, hub, keys, vsn, principal))
+}

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/config.json", get(config_json))
         .merge(crate::rest::router())
         .merge(crate::realtime::router())
+        .merge(crate::search::router())
         .merge(crate::auth::router())
         // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.
         .fallback(fallback)

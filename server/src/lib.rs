@@ -9,6 +9,7 @@ pub mod db;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;
+pub mod search;
 pub mod time_fmt;
 
 use std::future::Future;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::api::HotelInfo;
 use super::chips::CHIPS;
+use super::icons::Icon;
 
 #[component]
 pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<()>) -> impl IntoView {
@@ -33,7 +34,9 @@ pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<()>) -> impl
                         .map(|(i, c)| {
                             view! {
                                 <li style=format!("--i:{i}")>
-                                    <span class="attract__orb">{c.emoji}</span>
+                                    <span class="attract__orb">
+                                        <Icon category=c.category/>
+                                    </span>
                                     <span class="attract__orb-label">{c.label}</span>
                                 </li>
                             }

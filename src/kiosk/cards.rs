@@ -4,12 +4,13 @@
 use concierge_wire::model::EventRow;
 use leptos::prelude::*;
 
-use super::chips::category_badge;
+use super::chips::category_name;
+use super::icons::Icon;
 use super::{qr, tz, when};
 
 #[component]
 pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> impl IntoView {
-    let (emoji, category_name) = category_badge(&event.category);
+    let category_label = category_name(&event.category);
     let title_id = format!("event-{}", event.id);
     let starts = when::parse_timestamp(&event.starts_at);
     let ends = event.ends_at.as_deref().and_then(when::parse_timestamp);
@@ -22,7 +23,10 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
     };
     let place = [
         event.venue.clone().filter(|v| !v.trim().is_empty()),
-        event.distance_km.map(when::distance).filter(|d| !d.is_empty()),
+        event
+            .distance_km
+            .map(when::distance)
+            .filter(|d| !d.is_empty()),
     ]
     .into_iter()
     .flatten()
@@ -37,20 +41,20 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
 
     view! {
         <li
-            class="card"
-            class:card--service=event.is_hotel_service
+            class="event-card"
+            class:event-card--service=event.is_hotel_service
             data-testid="event-card"
             data-event-id=event.id.clone()
             data-category=event.category.clone()
         >
             <article aria-labelledby=title_id.clone()>
-                <div class=format!("card__media card__media--{}", event.category)>
-                    <span class="card__emoji" aria-hidden="true">{emoji}</span>
+                <div class=format!("event-card__media event-card__media--{}", event.category)>
+                    <Icon category=event.category.clone() class="event-card__icon"/>
                     {image
                         .map(|src| {
                             view! {
                                 <img
-                                    class="card__image"
+                                    class="event-card__image"
                                     src=src
                                     alt=""
                                     loading="lazy"
@@ -63,34 +67,39 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
                         .is_hotel_service
                         .then(|| {
                             view! {
-                                <span class="card__service" data-testid="hotel-service">
-                                    <span aria-hidden="true">"★ "</span>
+                                <span class="event-card__service" data-testid="hotel-service">
+                                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                                        <path
+                                            fill="currentColor"
+                                            d="M12 2.5l2.9 6 6.6.9-4.8 4.6 1.2 6.5L12 17.4l-5.9 3.1 1.2-6.5-4.8-4.6 6.6-.9z"
+                                        ></path>
+                                    </svg>
                                     "Hotel service"
                                 </span>
                             }
                         })}
                 </div>
-                <div class="card__body">
-                    <p class="card__category">{category_name}</p>
-                    <h3 class="card__title" id=title_id.clone()>{event.title.clone()}</h3>
-                    <p class="card__when">
+                <div class="event-card__body">
+                    <p class="event-card__category">{category_label}</p>
+                    <h3 class="event-card__title" id=title_id.clone()>{event.title.clone()}</h3>
+                    <p class="event-card__when">
                         <time datetime=event.starts_at.clone() data-testid="event-when">
                             {when_text}
                         </time>
                     </p>
-                    {(!place.is_empty()).then(|| view! { <p class="card__where">{place}</p> })}
+                    {(!place.is_empty()).then(|| view! { <p class="event-card__where">{place}</p> })}
                     {event
                         .price_text
                         .clone()
                         .filter(|p| !p.trim().is_empty())
-                        .map(|p| view! { <p class="card__price">{p}</p> })}
+                        .map(|p| view! { <p class="event-card__price">{p}</p> })}
                 </div>
                 {qr_svg
                     .map(|svg| {
                         view! {
-                            <div class="card__take">
-                                <div class="card__qr" inner_html=svg data-testid="event-qr"></div>
-                                <p class="card__take-text">
+                            <div class="event-card__take">
+                                <div class="event-card__qr" inner_html=svg data-testid="event-qr"></div>
+                                <p class="event-card__take-text">
                                     <strong>"Take it with you"</strong>
                                     <span>"Scan to book on your phone"</span>
                                 </p>

@@ -7,8 +7,6 @@
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chip {
-    /// Decorative; hidden from screen readers.
-    pub emoji: &'static str,
     pub label: &'static str,
     /// What the search receives.
     pub phrase: &'static str,
@@ -17,28 +15,60 @@ pub struct Chip {
 }
 
 pub const CHIPS: &[Chip] = &[
-    Chip { emoji: "🎤", label: "Comedy", phrase: "stand-up comedy", category: "comedy" },
-    Chip { emoji: "🎷", label: "Live music", phrase: "live music", category: "music" },
-    Chip { emoji: "🍽️", label: "Dining", phrase: "great food", category: "dining" },
-    Chip { emoji: "🧖", label: "Spa & wellness", phrase: "spa and wellness", category: "wellness" },
-    Chip { emoji: "🧸", label: "For the kids", phrase: "something for the kids", category: "family" },
-    Chip { emoji: "🏛️", label: "Art & culture", phrase: "art and culture", category: "culture" },
-    Chip { emoji: "🍸", label: "Nightlife", phrase: "a night out", category: "nightlife" },
-    Chip { emoji: "🏏", label: "Sport & fitness", phrase: "sport and fitness", category: "sport" },
+    Chip {
+        label: "Comedy",
+        phrase: "stand-up comedy",
+        category: "comedy",
+    },
+    Chip {
+        label: "Live music",
+        phrase: "live music",
+        category: "music",
+    },
+    Chip {
+        label: "Dining",
+        phrase: "great food",
+        category: "dining",
+    },
+    Chip {
+        label: "Spa & wellness",
+        phrase: "spa and wellness",
+        category: "wellness",
+    },
+    Chip {
+        label: "For the kids",
+        phrase: "something for the kids",
+        category: "family",
+    },
+    Chip {
+        label: "Art & culture",
+        phrase: "art and culture",
+        category: "culture",
+    },
+    Chip {
+        label: "Nightlife",
+        phrase: "a night out",
+        category: "nightlife",
+    },
+    Chip {
+        label: "Sport & fitness",
+        phrase: "sport and fitness",
+        category: "sport",
+    },
 ];
 
-/// The emoji and a readable name for a category as it appears on a card.
-pub fn category_badge(category: &str) -> (&'static str, &'static str) {
+/// A readable name for a category as it appears on a card.
+pub fn category_name(category: &str) -> &'static str {
     match category {
-        "comedy" => ("🎤", "Comedy"),
-        "music" => ("🎷", "Music"),
-        "dining" => ("🍽️", "Dining"),
-        "wellness" => ("🧖", "Wellness"),
-        "family" => ("🧸", "Family"),
-        "culture" => ("🏛️", "Culture"),
-        "nightlife" => ("🍸", "Nightlife"),
-        "sport" => ("🏏", "Sport"),
-        _ => ("✨", "Event"),
+        "comedy" => "Comedy",
+        "music" => "Music",
+        "dining" => "Dining",
+        "wellness" => "Wellness",
+        "family" => "Family",
+        "culture" => "Culture",
+        "nightlife" => "Nightlife",
+        "sport" => "Sport",
+        _ => "Event",
     }
 }
 
@@ -47,14 +77,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chips_are_distinct_and_have_badges() {
+    fn chips_are_distinct_and_named() {
         for (i, a) in CHIPS.iter().enumerate() {
             for b in &CHIPS[i + 1..] {
                 assert_ne!(a.category, b.category);
                 assert_ne!(a.phrase, b.phrase);
             }
-            assert_ne!(category_badge(a.category).1, "Event", "{}", a.category);
+            assert_ne!(category_name(a.category), "Event", "{}", a.category);
         }
-        assert_eq!(category_badge("bogus"), ("✨", "Event"));
+        assert_eq!(category_name("bogus"), "Event");
     }
 }

@@ -3,7 +3,8 @@
 use concierge_wire::model::KioskResultRow;
 use leptos::prelude::*;
 
-use super::chips::{CHIPS, category_badge};
+use super::chips::{CHIPS, category_name};
+use super::icons::Icon;
 use super::results::{Outcome, current_cards};
 use super::{Ambient, SearchState, cards, feed};
 
@@ -40,7 +41,7 @@ pub fn Explore(
         <main class="explore" data-testid="explore">
             <header class="explore__bar">
                 <p class="explore__brand">
-                    <span class="explore__brand-mark" aria-hidden="true">"✦"</span>
+                    <Icon category="" class="explore__brand-mark"/>
                     {hotel_name}
                 </p>
                 <button
@@ -89,14 +90,14 @@ pub fn Explore(
                         "Search"
                     </button>
                 </form>
-                <ul class="chips" aria-label="Popular interests">
+                <ul class="interest-chips" aria-label="Popular interests">
                     {CHIPS
                         .iter()
                         .map(|chip| {
                             view! {
                                 <li>
                                     <button
-                                        class="chip"
+                                        class="interest-chip"
                                         type="button"
                                         data-category=chip.category
                                         disabled=move || sending.get()
@@ -105,9 +106,7 @@ pub fn Explore(
                                             on_search.run(chip.phrase.to_owned());
                                         }
                                     >
-                                        <span class="chip__emoji" aria-hidden="true">
-                                            {chip.emoji}
-                                        </span>
+                                        <Icon category=chip.category class="interest-chip__icon"/>
                                         {chip.label}
                                     </button>
                                 </li>
@@ -162,11 +161,11 @@ fn Searching(interests: String) -> impl IntoView {
     view! {
         <div class="results__loading" data-testid="results-loading">
             <p class="results__status">
-                <span class="spinner" aria-hidden="true"></span>
+                <span class="kiosk-spinner" aria-hidden="true"></span>
                 "Finding the best of “" {interests} "” for you…"
             </p>
-            <div class="grid" aria-hidden="true">
-                {(0..3).map(|_| view! { <div class="card card--skeleton"></div> }).collect_view()}
+            <div class="card-grid" aria-hidden="true">
+                {(0..3).map(|_| view! { <div class="event-card event-card--skeleton"></div> }).collect_view()}
             </div>
         </div>
     }
@@ -175,9 +174,9 @@ fn Searching(interests: String) -> impl IntoView {
 #[component]
 fn SearchFailed(interests: String, message: String, on_search: Callback<String>) -> impl IntoView {
     view! {
-        <div class="notice notice--error" role="alert" data-testid="results-error">
-            <h2 class="notice__title">"We couldn’t search just now"</h2>
-            <p class="notice__text">{message}</p>
+        <div class="kiosk-notice kiosk-notice--error" role="alert" data-testid="results-error">
+            <h2 class="kiosk-notice__title">"We couldn’t search just now"</h2>
+            <p class="kiosk-notice__text">{message}</p>
             <button class="button" type="button" on:click=move |_| on_search.run(interests.clone())>
                 "Try again"
             </button>
@@ -195,9 +194,9 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
         Err(e) => {
             leptos::logging::warn!("unreadable kiosk result {}: {e}", row.id);
             return view! {
-                <div class="notice notice--error" role="alert" data-testid="results-error">
-                    <h2 class="notice__title">"These results could not be shown"</h2>
-                    <p class="notice__text">"Please try your search again."</p>
+                <div class="kiosk-notice kiosk-notice--error" role="alert" data-testid="results-error">
+                    <h2 class="kiosk-notice__title">"These results could not be shown"</h2>
+                    <p class="kiosk-notice__text">"Please try your search again."</p>
                 </div>
             }
             .into_any();
@@ -249,12 +248,10 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
                     {categories
                         .iter()
                         .map(|c| {
-                            let (emoji, name) = category_badge(c);
                             view! {
-                                <li class="tag">
-                                    <span aria-hidden="true">{emoji}</span>
-                                    " "
-                                    {name}
+                                <li class="match-tag">
+                                    <Icon category=c.clone() class="match-tag__icon"/>
+                                    {category_name(c)}
                                 </li>
                             }
                         })
@@ -274,7 +271,7 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
                         .into_any()
                 } else {
                     view! {
-                        <ol class="grid" data-testid="cards">
+                        <ol class="card-grid" data-testid="cards">
                             <For
                                 each=move || cards.get()
                                 key=|e| (e.id.clone(), e.updated_at.clone())
@@ -305,11 +302,11 @@ fn Empty(
         format!("Nothing matches “{interests}” right now.")
     };
     view! {
-        <div class="notice notice--empty" data-testid="results-empty">
-            <p class="notice__glyph" aria-hidden="true">"✧"</p>
-            <h3 class="notice__title">{lead}</h3>
-            <p class="notice__text">"Try one of these:"</p>
-            <ul class="chips chips--suggest">
+        <div class="kiosk-notice kiosk-notice--empty" data-testid="results-empty">
+            <Icon category="" class="kiosk-notice__glyph"/>
+            <h3 class="kiosk-notice__title">{lead}</h3>
+            <p class="kiosk-notice__text">"Try one of these:"</p>
+            <ul class="interest-chips interest-chips--suggest">
                 {suggestions
                     .into_iter()
                     .map(|s| {
@@ -317,7 +314,7 @@ fn Empty(
                         view! {
                             <li>
                                 <button
-                                    class="chip"
+                                    class="interest-chip"
                                     type="button"
                                     on:click=move |_| on_search.run(s.clone())
                                 >

@@ -27,7 +27,9 @@ impl IdlePhase {
     /// Whole seconds left to show in the countdown (never 0 while still warning).
     pub fn seconds_left(self) -> Option<u64> {
         match self {
-            IdlePhase::Warning { remaining_ms } => Some((remaining_ms / 1000.0).ceil().max(1.0) as u64),
+            IdlePhase::Warning { remaining_ms } => {
+                Some((remaining_ms / 1000.0).ceil().max(1.0) as u64)
+            }
             _ => None,
         }
     }

@@ -26,6 +26,7 @@ mod attract;
 mod cards;
 mod countdown;
 mod explore;
+mod icons;
 
 use std::time::Duration;
 
@@ -137,11 +138,15 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     let posted = RwSignal::new(None::<KioskResultRow>);
     let live = feed::session_results(&session_id);
     let latest = Memo::new(move |_| {
-        live.rows.with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
+        live.rows
+            .with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
     });
 
     // --- idle reset ---------------------------------------------------------------------
-    let clock = StoredValue::new(IdleClock::new(config.idle_timeout_ms, config.idle_warning_ms));
+    let clock = StoredValue::new(IdleClock::new(
+        config.idle_timeout_ms,
+        config.idle_warning_ms,
+    ));
     let phase = RwSignal::new(IdlePhase::Dormant);
     let refresh_phase = move || {
         let p = clock.with_value(|c| c.phase(now_monotonic()));

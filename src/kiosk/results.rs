@@ -41,14 +41,26 @@ pub fn newest<'a>(
     live: impl IntoIterator<Item = &'a KioskResultRow>,
     posted: Option<&'a KioskResultRow>,
 ) -> Option<&'a KioskResultRow> {
-    live.into_iter().chain(posted).fold(None, |best, row| match best {
-        None => Some(row),
-        Some(b) => {
-            // Timestamps tie at millisecond precision; the id breaks ties deterministically.
-            let key = |r: &KioskResultRow| (created(r).unwrap_or(i64::MIN), r.created_at.clone(), r.id.clone());
-            if key(row) > key(b) { Some(row) } else { Some(b) }
-        }
-    })
+    live.into_iter()
+        .chain(posted)
+        .fold(None, |best, row| match best {
+            None => Some(row),
+            Some(b) => {
+                // Timestamps tie at millisecond precision; the id breaks ties deterministically.
+                let key = |r: &KioskResultRow| {
+                    (
+                        created(r).unwrap_or(i64::MIN),
+                        r.created_at.clone(),
+                        r.id.clone(),
+                    )
+                };
+                if key(row) > key(b) {
+                    Some(row)
+                } else {
+                    Some(b)
+                }
+            }
+        })
 }
 
 fn version(e: &EventRow) -> Option<UnixSeconds> {
@@ -101,7 +113,11 @@ pub fn current_cards(
         .filter_map(|snap| match live {
             None => Some(snap.clone()),
             Some(rows) => rows.iter().find(|l| l.id == snap.id).map(|l| {
-                if version(l) >= version(snap) { l.clone() } else { snap.clone() }
+                if version(l) >= version(snap) {
+                    l.clone()
+                } else {
+                    snap.clone()
+                }
             }),
         })
         .filter(|e| !is_over(e, now))
@@ -179,8 +195,14 @@ mod tests {
             event("spa", true, Some(0.0), "2026-11-22T19:00:00Z"),
             event("unknown-distance", false, None, "2026-11-22T13:00:00Z"),
         ];
-        let ids: Vec<_> = current_cards(&snap, None, now()).into_iter().map(|e| e.id).collect();
-        assert_eq!(ids, ["spa", "near-early", "near-late", "far", "unknown-distance"]);
+        let ids: Vec<_> = current_cards(&snap, None, now())
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["spa", "near-early", "near-late", "far", "unknown-distance"]
+        );
     }
 
     #[test]
@@ -200,7 +222,10 @@ mod tests {
         // "b" is gone from the live rows: deleted.
         let live = vec![a2, c_old];
         let cards = current_cards(&snap, Some(&live), now());
-        let got: Vec<_> = cards.iter().map(|e| (e.id.as_str(), e.title.as_str())).collect();
+        let got: Vec<_> = cards
+            .iter()
+            .map(|e| (e.id.as_str(), e.title.as_str()))
+            .collect();
         assert_eq!(got, [("c", "Event c"), ("a", "Renamed")]);
     }
 
@@ -212,11 +237,14 @@ mod tests {
         on.ends_at = Some("2026-11-22T13:00:00Z".into());
         let open_ended_started = event("started", false, None, "2026-11-22T11:00:00Z");
         let open_ended_later = event("later", false, None, "2026-11-22T13:00:00Z");
-        let ids: Vec<_> =
-            current_cards(&[done, on, open_ended_started, open_ended_later], None, now())
-                .into_iter()
-                .map(|e| e.id)
-                .collect();
+        let ids: Vec<_> = current_cards(
+            &[done, on, open_ended_started, open_ended_later],
+            None,
+            now(),
+        )
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
         assert_eq!(ids, ["on", "later"]);
     }
 }

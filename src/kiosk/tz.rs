@@ -102,8 +102,12 @@ mod intl {
         let parts = fmt.format_to_parts(&date);
         let mut fields = [0i64; 6];
         for part in parts.iter() {
-            let kind = Reflect::get(&part, &JsValue::from_str("type")).ok()?.as_string()?;
-            let value = Reflect::get(&part, &JsValue::from_str("value")).ok()?.as_string()?;
+            let kind = Reflect::get(&part, &JsValue::from_str("type"))
+                .ok()?
+                .as_string()?;
+            let value = Reflect::get(&part, &JsValue::from_str("value"))
+                .ok()?
+                .as_string()?;
             let slot = match kind.as_str() {
                 "year" => 0,
                 "month" => 1,

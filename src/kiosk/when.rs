@@ -94,7 +94,15 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// A wall-clock reading in some zone.
@@ -281,7 +289,10 @@ mod tests {
         let now = ist("2026-11-22T20:00:00+05:30");
         let start = ist("2026-11-22T19:00:00+05:30");
         let end = ist("2026-11-22T22:00:00+05:30");
-        assert_eq!(describe(start, Some(end), now, |_| IST), "Now · until 10:00 pm");
+        assert_eq!(
+            describe(start, Some(end), now, |_| IST),
+            "Now · until 10:00 pm"
+        );
         assert_eq!(describe(start, None, now, |_| IST), "Started 7:00 pm");
     }
 
@@ -290,7 +301,13 @@ mod tests {
         // A zone that moves from +0 to +60 between now and the event (like London in March).
         let now = ist("2026-03-28T12:00:00Z");
         let event = ist("2026-03-29T18:30:00Z");
-        let offset = |t: UnixSeconds| if t < ist("2026-03-29T01:00:00Z") { 0 } else { 60 };
+        let offset = |t: UnixSeconds| {
+            if t < ist("2026-03-29T01:00:00Z") {
+                0
+            } else {
+                60
+            }
+        };
         assert_eq!(describe(event, None, now, offset), "Tomorrow 7:30 pm");
     }
 

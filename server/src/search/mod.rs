@@ -1,0 +1,351 @@
+//! The kiosk search: `POST /api/event/by-interests?session_id=<uuid>` with
+//! `{"interests": "<free text>", "hotel_id": "<id>"}`.
+//!
+//! It maps the free text to categories ([`interests`]), selects the hotel's upcoming events in
+//! those categories — hotel services first, then nearest, then soonest — and writes **one**
+//! `kiosk_results` row through the single write path, so realtime broadcasts the INSERT to the
+//! kiosk subscribed to `session_id=eq.<uuid>`. The answer is that row (201).
+//!
+//! Anyone holding the session id and a valid API key (the public anon key is enough) may
+//! search for that kiosk: a voice agent or a phone drives the screen the same way the screen
+//! does. The row is written with the service role because anon writes nothing over REST.
+//!
+//! Decisions:
+//! - Nothing matched (no known word, or no upcoming event in the matched categories) is **not
+//!   an error**: the row is still written, with `events: []` and `suggestions` (phrases for the
+//!   categories that do have upcoming events), so the kiosk shows "nothing matches — try …".
+//! - "Upcoming" means `coalesce(ends_at, starts_at)` is not in the past: events in progress
+//!   stay, an event without an end time leaves once it has started.
+//! - The session id must be a UUID (the kiosk makes a v4); it is stored in canonical
+//!   lowercase hyphenated form, so `{ABC…}` and `abc…` reach the same kiosk.
+//! - At most [`MAX_EVENTS`] events per result: a lobby screen, not a catalogue.
+//!
+//! Errors are PostgREST-shaped (`{code, message, details, hint}`), and write nothing:
+//!
+//! | case | status | code |
+//! |---|---|---|
+//! | no / invalid API key | 401 | `PGRST301` |
+//! | `session_id` missing | 400 | `PGRST100` |
+//! | `session_id` not a UUID | 400 | `22P02` |
+//! | body not JSON / not an object / wrong types | 400 | `PGRST102` |
+//! | `interests` missing or blank, or longer than [`MAX_INTERESTS_CHARS`] | 400 | `22023` |
+//! | `hotel_id` missing | 400 | `22023` |
+//! | unknown hotel | 404 | `PGRST116` |
+//! | body over [`MAX_BODY_BYTES`] | 413 | `PGRST413` |
+
+pub mod interests;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::post;
+use concierge_wire::filter::{Filter, FilterOp, FilterValue};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::authz::Principal;
+use crate::db::{Order, ReadQuery, Row, Table};
+use crate::rest::error::RestError;
+use crate::time_fmt;
+use interests::Category;
+
+/// Largest accepted request body. The real payload is a sentence and an id.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+/// Longest accepted `interests` text, in characters.
+pub const MAX_INTERESTS_CHARS: usize = 500;
+/// Most events in one result.
+pub const MAX_EVENTS: usize = 24;
+/// Suggestions offered when nothing matched.
+const MAX_SUGGESTIONS: usize = 4;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/event/by-interests", post(by_interests))
+}
+
+fn bad(code: &'static str, message: impl Into<String>) -> RestError {
+    RestError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// The request, validated.
+#[derive(Debug, Clone, PartialEq)]
+struct SearchRequest {
+    session_id: String,
+    interests: String,
+    hotel_id: String,
+}
+
+fn parse_session_id(raw_query: Option<&str>) -> Result<String, RestError> {
+    let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
+    let raw = pairs
+        .into_iter()
+        .find(|(k, _)| k == "session_id")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            bad("PGRST100", "session_id is required")
+                .hint("Call /api/event/by-interests?session_id=<the kiosk's session UUID>.")
+        })?;
+    Uuid::parse_str(raw.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|e| {
+            bad(
+                "22P02",
+                format!(
+                    "invalid input syntax for type uuid: \"{}\"",
+                    crate::rest::error::truncate(&raw)
+                ),
+            )
+            .details(e.to_string())
+        })
+}
+
+fn parse_body(body: &[u8]) -> Result<(String, String), RestError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| RestError::bad_json(e.to_string()))?;
+    let Value::Object(obj) = v else {
+        return Err(RestError::bad_json("the body must be a JSON object"));
+    };
+    let text_field = |name: &str| -> Result<Option<String>, RestError> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(RestError::bad_json(format!("{name} must be a string"))),
+        }
+    };
+    let interests = text_field("interests")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            bad("22023", "interests must not be empty").hint(
+                "Send what the guest is in the mood for, e.g. {\"interests\": \"live music\"}.",
+            )
+        })?;
+    if interests.chars().count() > MAX_INTERESTS_CHARS {
+        return Err(bad(
+            "22023",
+            format!("interests is longer than {MAX_INTERESTS_CHARS} characters"),
+        ));
+    }
+    let hotel_id = text_field("hotel_id")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("22023", "hotel_id is required"))?;
+    Ok((interests, hotel_id))
+}
+
+async fn read_body(body: Body) -> Result<axum::body::Bytes, RestError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            RestError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PGRST413",
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })
+}
+
+async fn by_interests(
+    State(state): State<AppState>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match handle(&state, raw_query.as_deref(), &headers, body).await {
+        Ok(row) => (StatusCode::CREATED, Json(Value::Object(row))).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Row, RestError> {
+    let query_apikey = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "apikey")
+        .map(|(_, v)| v.into_owned());
+    // Any valid key may search; the caller's role does not widen what is written.
+    crate::rest::principal(state, headers, query_apikey.as_deref())?;
+    let session_id = parse_session_id(raw_query)?;
+    let bytes = read_body(body).await?;
+    let (interests, hotel_id) = parse_body(&bytes)?;
+    let req = SearchRequest {
+        session_id,
+        interests,
+        hotel_id,
+    };
+    search(state, &req).await
+}
+
+fn eq(column: &str, value: &str) -> Filter {
+    Filter {
+        column: column.to_owned(),
+        op: FilterOp::Eq,
+        value: FilterValue::One(value.to_owned()),
+    }
+}
+
+async fn hotel(state: &AppState, hotel_id: &str) -> Result<Row, RestError> {
+    let q = ReadQuery {
+        filters: vec![eq("id", hotel_id)],
+        limit: Some(1),
+        ..ReadQuery::default()
+    };
+    let found = state
+        .db
+        .select(&Principal::ServiceRole, Table::Hotels, q)
+        .await
+        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?;
+    found.rows.into_iter().next().ok_or_else(|| {
+        RestError::new(
+            StatusCode::NOT_FOUND,
+            "PGRST116",
+            format!(
+                "unknown hotel \"{}\"",
+                crate::rest::error::truncate(hotel_id)
+            ),
+        )
+    })
+}
+
+/// The hotel's events that are not over at `now_ms`, in kiosk order.
+async fn upcoming_events(
+    state: &AppState,
+    hotel_id: &str,
+    now_ms: i64,
+) -> Result<Vec<Row>, RestError> {
+    let order = |name: &str, desc: bool| {
+        Table::Events.column(name).map(|col| Order {
+            col,
+            desc,
+            nulls_first: Some(false),
+        })
+    };
+    let q = ReadQuery {
+        filters: vec![eq("hotel_id", hotel_id)],
+        order: [
+            order("is_hotel_service", true),
+            order("distance_km", false),
+            order("starts_at", false),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        ..ReadQuery::default()
+    };
+    let rows = state
+        .db
+        .select(&Principal::ServiceRole, Table::Events, q)
+        .await
+        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?
+        .rows;
+    let mut upcoming: Vec<Row> = rows.into_iter().filter(|r| !is_over(r, now_ms)).collect();
+    // The SQL order already is the kiosk order; sorting again here keeps it true whatever the
+    // storage does with NULLs and booleans, and documents it in one place.
+    upcoming.sort_by(kiosk_order);
+    Ok(upcoming)
+}
+
+fn text<'a>(row: &'a Row, col: &str) -> Option<&'a str> {
+    row.get(col).and_then(Value::as_str)
+}
+
+fn is_over(row: &Row, now_ms: i64) -> bool {
+    let end = text(row, "ends_at")
+        .and_then(time_fmt::parse_ms)
+        .or_else(|| text(row, "starts_at").and_then(time_fmt::parse_ms));
+    // An event whose times do not parse is shown rather than silently hidden.
+    end.is_some_and(|end| end < now_ms)
+}
+
+/// Hotel services first, then nearest (unknown distance last), then soonest.
+fn kiosk_order(a: &Row, b: &Row) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let service = |r: &Row| r.get("is_hotel_service").and_then(Value::as_bool) == Some(true);
+    let km = |r: &Row| r.get("distance_km").and_then(Value::as_f64);
+    let starts = |r: &Row| text(r, "starts_at").and_then(time_fmt::parse_ms);
+    service(b)
+        .cmp(&service(a))
+        .then_with(|| match (km(a), km(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        })
+        .then_with(|| match (starts(a), starts(b)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        })
+}
+
+/// Phrases for categories that have upcoming events, in catalogue order, excluding the ones
+/// already asked for (they came up empty).
+fn suggestions(upcoming: &[Row], asked: &[Category]) -> Vec<String> {
+    Category::ALL
+        .into_iter()
+        .filter(|c| !asked.contains(c))
+        .filter(|c| {
+            upcoming
+                .iter()
+                .any(|r| text(r, "category") == Some(c.as_str()))
+        })
+        .take(MAX_SUGGESTIONS)
+        .map(|c| c.suggestion().to_owned())
+        .collect()
+}
+
+/// Builds the `results` document for `interests` from the hotel's upcoming events.
+fn build_results(interests: &str, hotel: &Row, upcoming: &[Row]) -> (Value, usize) {
+    let interpretation = interests::interpret(interests);
+    let wanted = &interpretation.categories;
+    let events: Vec<Value> = upcoming
+        .iter()
+        .filter(|r| {
+            text(r, "category")
+                .and_then(Category::parse)
+                .is_some_and(|c| wanted.contains(&c))
+        })
+        .take(MAX_EVENTS)
+        .map(|r| Value::Object(r.clone()))
+        .collect();
+    let count = events.len();
+    let mut results = json!({
+        "interests": interests,
+        "categories": wanted.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "events": events,
+        "hotel_id": hotel.get("id").cloned().unwrap_or(Value::Null),
+        "timezone": hotel.get("timezone").cloned().unwrap_or(Value::Null),
+    });
+    if count == 0 {
+        results["suggestions"] = json!(suggestions(upcoming, wanted));
+    }
+    (results, count)
+}
+
+async fn search(state: &AppState, req: &SearchRequest) -> Result<Row, RestError> {
+    let hotel = hotel(state, &req.hotel_id).await?;
+    let upcoming = upcoming_events(state, &req.hotel_id, time_fmt::now_ms()).await?;
+    let (results, count) = build_results(&req.interests, &hotel, &upcoming);
+    let mut row = Map::new();
+    row.insert("session_id".into(), Value::String(req.session_id.clone()));
+    row.insert("results".into(), results);
+    let stored = state
+        .writer
+        .insert_one(&Principal::ServiceRole, Table::KioskResults, row)
+        .await
+        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?;
+    tracing::info!(
+        session_id = %req.session_id,
+        hotel_id = %req.hotel_id,
+        events = count,
+        "kiosk search"
+    );
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests;

@@ -259,12 +259,12 @@ impl Auth {
             key,
             api: StoredValue::new(api),
         };
-        // Every token change reaches REST and the realtime channel.
+        // The engine gets the token before any view can subscribe with it (a first fetch
+        // with the anon key would be refused); later changes go through `adopt`.
         let session = auth.session;
-        Effect::new(move |_| {
-            let token = session.with(|s| s.as_ref().map(|s| s.access_token.clone()));
-            sync::set_access_token(token);
-        });
+        sync::set_access_token(
+            session.with_untracked(|s| s.as_ref().map(|s| s.access_token.clone())),
+        );
         // One refresh timer, re-armed whenever the session changes.
         let timer: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
         Effect::new(move |_| {
@@ -294,7 +294,7 @@ impl Auth {
             }
             let next = load(key);
             if session.with_untracked(|cur| *cur != next) {
-                session.set(next);
+                auth.adopt(next);
             }
         });
         on_cleanup(move || handle.remove());
@@ -306,9 +306,17 @@ impl Auth {
         self.api.get_value()
     }
 
+    /// Stores `s` (for other tabs and reloads) and makes it current.
     pub fn set(&self, s: Option<AuthSession>) {
         store(self.key, s.as_ref());
         self.expired_notice.set(None);
+        self.adopt(s);
+    }
+
+    /// Makes `s` current: the sync engine first (REST and the realtime channel use the new
+    /// token from the next request on), then the views.
+    fn adopt(&self, s: Option<AuthSession>) {
+        sync::set_access_token(s.as_ref().map(|s| s.access_token.clone()));
         self.session.set(s);
     }
 
@@ -330,7 +338,7 @@ impl Auth {
             && theirs.refresh_token != mine.refresh_token
             && theirs.expires_at >= mine.expires_at
         {
-            self.session.set(Some(theirs));
+            self.adopt(Some(theirs));
             return;
         }
         match self.api().refresh(&mine.refresh_token).await {
@@ -340,7 +348,7 @@ impl Auth {
                 if let Some(theirs) =
                     load(self.key).filter(|t| t.refresh_token != mine.refresh_token)
                 {
-                    self.session.set(Some(theirs));
+                    self.adopt(Some(theirs));
                     return;
                 }
                 leptos::logging::warn!("session ended: {e}");

@@ -156,25 +156,30 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
             match r {
                 Ok(Some(_)) => {
                     // Stay hidden; the live row (terminal now) keeps it hidden for good.
-                    ending.set(None);
+                    ending.try_set(None);
                 }
                 Ok(None) => {
                     // The session moved on meanwhile (e.g. staff started it): show the truth.
-                    ending.set(None);
-                    message.set(Some(
+                    ending.try_set(None);
+                    message.try_set(Some(
                         "The session changed before it could be ended. Please try again.".into(),
                     ));
                     sessions.with_value(|q| q.refresh());
                 }
                 Err(e) => {
-                    ending.set(None);
-                    message.set(Some(format!(
-                        "Could not end the session — it is still active. {e}"
+                    ending.try_set(None);
+                    message.try_set(Some(format!(
+                        "Could not end the session — it is still active. The server said: {e}"
                     )));
                     sessions.with_value(|q| q.refresh());
                 }
             }
         });
+    });
+    // Owned here, not by the form: the form is gone as soon as the banner shows.
+    let on_created = Callback::new(move |_: SessionRow| {
+        message.set(None);
+        sessions.with_value(|q| q.refresh());
     });
     // While the PATCH is in flight the banner is already gone (optimistic).
     let shown = Signal::derive(move || {
@@ -196,10 +201,7 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
         }}
         <Show when=move || loaded.get() && shown.get().is_none() && ending.get().is_none()
             fallback=move || (!loaded.get()).then(|| view! { <p class="muted" aria-busy="true">"Loading your sessions…"</p> })>
-            <request::RequestForm auth=auth rest=rest on_created=Callback::new(move |_| {
-                message.set(None);
-                sessions.with_value(|q| q.refresh());
-            })/>
+            <request::RequestForm auth=auth rest=rest on_created=on_created/>
         </Show>
         <History rows=rows/>
     }

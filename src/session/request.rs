@@ -39,13 +39,17 @@ pub fn RequestForm(
         leptos::task::spawn_local(async move {
             let token = auth.fresh_token().await;
             let r = rest.get_value().request(token, k, &t).await;
-            busy.set(false);
+            // With realtime the new row can arrive before this answer, replacing the form by
+            // the banner: the form's own signals may be gone by now (hence `try_`).
+            busy.try_set(false);
             match r {
                 Ok(row) => {
-                    topic.set(String::new());
+                    topic.try_set(String::new());
                     on_created.run(row);
                 }
-                Err(e) => error.set(Some(format!("Your request was not sent: {e}"))),
+                Err(e) => {
+                    error.try_set(Some(format!("Your request was not sent: {e}")));
+                }
             }
         });
     };

@@ -67,10 +67,10 @@ pub fn SignInCard(
                 Mode::SignIn => api.sign_in(e.trim(), &p).await,
                 Mode::SignUp => api.sign_up(e.trim(), &p, n.trim()).await,
             };
-            busy.set(false);
+            busy.try_set(false);
             match r {
                 Ok(s) => {
-                    password.set(String::new());
+                    password.try_set(String::new());
                     auth.set(Some(s));
                 }
                 Err(AuthError::Refused { code, message }) => {
@@ -83,9 +83,11 @@ pub fn SignInCard(
                         }
                         _ => message,
                     };
-                    error.set(Some(friendly));
+                    error.try_set(Some(friendly));
                 }
-                Err(other) => error.set(Some(other.to_string())),
+                Err(other) => {
+                    error.try_set(Some(other.to_string()));
+                }
             }
         });
     };

@@ -132,11 +132,11 @@ fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
                 .get_value()
                 .transition(token, &s.id, s.status, to, extra)
                 .await;
-            busy.set(None);
+            busy.try_set(None);
             match r {
                 Ok(Some(_)) => {}
                 Ok(None) => {
-                    notice.set(Some(if to == SessionStatus::Waiting {
+                    notice.try_set(Some(if to == SessionStatus::Waiting {
                         "Another staff member already accepted that request.".into()
                     } else {
                         "That session changed meanwhile; the list is up to date now.".into()
@@ -144,7 +144,7 @@ fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
                     q.with_value(|q| q.refresh());
                 }
                 Err(e) => {
-                    notice.set(Some(format!("That did not work: {e}")));
+                    notice.try_set(Some(format!("That did not work: {e}")));
                     q.with_value(|q| q.refresh());
                 }
             }

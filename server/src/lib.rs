@@ -76,6 +76,12 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     tokio::spawn(realtime.clone().run_dispatcher(changes));
     let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?;
     if args.seed_demo {
+        let n = db::seed::apply(&args.db)?;
+        tracing::info!(
+            events = n,
+            hotel = db::seed::DEMO_HOTEL_ID,
+            "seeded demo catalogue"
+        );
         auth.seed_demo_blocking()?;
     }
     let listener = tokio::net::TcpListener::bind(args.addr)

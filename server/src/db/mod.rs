@@ -4,6 +4,7 @@
 pub mod error;
 pub mod migrate;
 pub mod schema;
+pub mod seed;
 pub mod sql;
 pub mod value;
 pub mod writer;

@@ -130,7 +130,7 @@ impl RowFilter {
             FilterOp::Lte => matches!(ord(), Some(Ordering::Less | Ordering::Equal)),
             FilterOp::Gt => ord() == Some(Ordering::Greater),
             FilterOp::Gte => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
-            FilterOp::In => self.operands.iter().any(|v| cell == *v),
+            FilterOp::In => self.operands.contains(&cell),
             FilterOp::Is => false,
         }
     }

@@ -62,7 +62,10 @@ async fn upgrade(
     };
     let hub = state.realtime.clone();
     let keys = state.keys.clone();
+    // Small buffers: thousands of mostly idle kiosk sockets must stay cheap; they grow on demand.
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| socket::run(socket, hub, keys, vsn, principal))
 }

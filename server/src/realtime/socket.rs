@@ -38,6 +38,9 @@ struct Conn {
     channels: HashMap<String, Joined>,
 }
 
+/// Most frames written before a flush.
+const WRITE_BATCH: usize = 64;
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -56,7 +59,21 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
             tokio::select! {
                 biased;
                 frame = rx.recv() => match frame {
-                    Some(f) => if sink.send(WsMessage::Text(f)).await.is_err() { break },
+                    Some(f) => {
+                        // Write what is already queued, then flush once: one syscall per burst.
+                        let mut ok = sink.feed(WsMessage::Text(f)).await.is_ok();
+                        let mut batch = 1;
+                        while ok && batch < WRITE_BATCH {
+                            match rx.try_recv() {
+                                Ok(f) => ok = sink.feed(WsMessage::Text(f)).await.is_ok(),
+                                Err(_) => break,
+                            }
+                            batch += 1;
+                        }
+                        if !ok || sink.flush().await.is_err() {
+                            break;
+                        }
+                    }
                     None => break,
                 },
                 _ = writer_kill.cancelled() => break,

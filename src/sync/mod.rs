@@ -213,7 +213,7 @@ where
     };
     let id = engine
         .shell
-        .subscribe(spec, Box::new(on_rows), Box::new(on_state));
+        .subscribe(spec, std::rc::Rc::new(on_rows), std::rc::Rc::new(on_state));
     let shell = engine.shell.clone();
     on_cleanup(move || shell.unsubscribe(id));
     LiveQuery {

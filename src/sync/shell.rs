@@ -20,8 +20,10 @@ use web_sys::{AbortController, CloseEvent, MessageEvent, WebSocket};
 
 use super::dom::{self, Listener};
 
-type RowsSink = Box<dyn Fn(Vec<serde_json::Value>)>;
-type StateSink = Box<dyn Fn(QueryState)>;
+/// Callbacks into a view's signals. `Rc` so one can be called after the `sinks` borrow is
+/// released: a sink may run code that subscribes or unsubscribes.
+pub type RowsSink = Rc<dyn Fn(Vec<serde_json::Value>)>;
+pub type StateSink = Rc<dyn Fn(QueryState)>;
 
 struct Sinks {
     rows: RowsSink,
@@ -234,13 +236,15 @@ impl Shell {
                 }
             }
             Action::Rows { query, rows } => {
-                if let Some(s) = self.sinks.borrow().get(&query) {
-                    (s.rows)(rows);
+                let sink = self.sinks.borrow().get(&query).map(|s| s.rows.clone());
+                if let Some(sink) = sink {
+                    sink(rows);
                 }
             }
             Action::QueryState { query, state } => {
-                if let Some(s) = self.sinks.borrow().get(&query) {
-                    (s.state)(state);
+                let sink = self.sinks.borrow().get(&query).map(|s| s.state.clone());
+                if let Some(sink) = sink {
+                    sink(state);
                 }
             }
             Action::Diagnostics(d) => {

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 #[component]
 pub fn Countdown(
     seconds_left: Signal<u64>,
-    total_seconds: u64,
+    /// Milliseconds left, for the ring (smoother than whole seconds).
+    remaining_ms: Signal<f64>,
+    total_ms: u64,
     on_stay: Callback<()>,
     on_reset: Callback<()>,
 ) -> impl IntoView {
@@ -18,8 +20,8 @@ pub fn Countdown(
     });
     // The ring empties as time runs out: stroke-dashoffset over a circumference of 100.
     let progress = move || {
-        let left = seconds_left.get() as f64;
-        let total = total_seconds.max(1) as f64;
+        let left = remaining_ms.get();
+        let total = total_ms.max(1) as f64;
         format!("{:.2}", 100.0 - (left / total).clamp(0.0, 1.0) * 100.0)
     };
     view! {
@@ -50,7 +52,12 @@ pub fn Countdown(
                 <h2 id="countdown-title" class="countdown__title">"Are you still there?"</h2>
                 <p id="countdown-text" class="countdown__text">
                     "For the next guest’s privacy, this screen starts over in "
-                    <strong>{move || seconds_left.get()} " seconds"</strong>
+                    <strong>
+                        {move || match seconds_left.get() {
+                            1 => "1 second".to_owned(),
+                            n => format!("{n} seconds"),
+                        }}
+                    </strong>
                     ". Touch anywhere to keep browsing."
                 </p>
                 <div class="countdown__actions">

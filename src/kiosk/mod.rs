@@ -249,6 +249,10 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     // The dialog is created once per warning (not once per second), so focus stays put.
     let warning_shown = Memo::new(move |_| warning.get().is_some());
     let seconds_left = Signal::derive(move || warning.get().unwrap_or(0));
+    let remaining_ms = Signal::derive(move || match phase.get() {
+        IdlePhase::Warning { remaining_ms } => remaining_ms,
+        _ => 0.0,
+    });
 
     view! {
         <div class="guest" data-stage=move || match stage.get() {
@@ -279,7 +283,8 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
                         view! {
                             <countdown::Countdown
                                 seconds_left=seconds_left
-                                total_seconds=(config.idle_warning_ms / 1000).max(1)
+                                remaining_ms=remaining_ms
+                                total_ms=config.idle_warning_ms
                                 on_stay=Callback::new(move |()| activity())
                                 on_reset=on_reset
                             />

@@ -37,7 +37,8 @@ pub fn offset_minutes(zone: &str, t: UnixSeconds) -> i32 {
         .unwrap_or(0)
 }
 
-/// Turns the wall-clock fields `Intl` reports into an offset.
+/// Turns the wall-clock fields `Intl` reports into an offset. (Natively only the tests use it.)
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 fn offset_from_fields(t: UnixSeconds, fields: [i64; 6]) -> Option<i32> {
     let [y, mo, d, h, mi, s] = fields;
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {

@@ -57,7 +57,8 @@ fn rate(r: u32) -> String {
 pub fn kiosk_line(k: &KioskResult) -> String {
     format!(
         "kiosk target {}: {:.0} changes/s committed ({} ok, {} errors, {} writers), delivered {}/{}, misrouted {}, \
-         send→client p50/p99/max {} ms, commit_timestamp→client {} ms, server CPU {} cores",
+         write (send→HTTP 201) {} ms, send→client p50/p99/max {} ms, commit_timestamp→client {} ms, \
+         server CPU {} cores, client CPU {} cores",
         rate(k.target_rate),
         k.writes_ok as f64 / k.elapsed_s,
         k.writes_ok,
@@ -66,16 +67,19 @@ pub fn kiosk_line(k: &KioskResult) -> String {
         k.delivered,
         k.writes_ok,
         k.misrouted,
+        lat(&k.write_ms),
         lat(&k.latency_ms),
         lat(&k.commit_latency_ms),
         opt(k.server_cpu, 2),
+        opt(k.client_cpu, 2),
     )
 }
 
 pub fn catalogue_line(c: &CatalogueResult) -> String {
     format!(
         "catalogue target {}: {:.1} changes/s committed ({} ok, {} errors), {} subscribers, {} changes reached all, \
-         {:.0} deliveries/s, send→last client p50/p99/max {} ms, commit_timestamp→last client {} ms, server CPU {} cores",
+         {:.0} deliveries/s, write (send→HTTP 204) {} ms, send→last client p50/p99/max {} ms, \
+         commit_timestamp→last client {} ms, server CPU {} cores, client CPU {} cores",
         rate(c.target_rate),
         c.writes_ok as f64 / c.elapsed_s,
         c.writes_ok,
@@ -83,9 +87,11 @@ pub fn catalogue_line(c: &CatalogueResult) -> String {
         c.subscribers,
         c.complete,
         c.deliveries as f64 / c.elapsed_s,
+        lat(&c.write_ms),
         lat(&c.last_latency_ms),
         lat(&c.commit_last_latency_ms),
         opt(c.server_cpu, 2),
+        opt(c.client_cpu, 2),
     )
 }
 
@@ -135,12 +141,12 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
     );
     let _ = writeln!(
         m,
-        "| target | committed changes/s | delivered / committed | write errors | send→client p50 / p99 / max (ms) | commit_timestamp→client p50 / p99 / max (ms) | server CPU (cores) |\n|---|---|---|---|---|---|---|"
+        "| target | committed changes/s | delivered / committed | write errors | write: send→HTTP response p50 / p99 / max (ms) | send→client p50 / p99 / max (ms) | commit_timestamp→client p50 / p99 / max (ms) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|"
     );
     for k in kiosk {
         let _ = writeln!(
             m,
-            "| {} | {:.0} | {} / {}{} | {} | {} | {} | {} |",
+            "| {} | {:.0} | {} / {}{} | {} | {} | {} | {} | {} / {} |",
             rate(k.target_rate),
             k.writes_ok as f64 / k.elapsed_s,
             k.delivered,
@@ -151,9 +157,11 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
                 String::new()
             },
             k.write_errors,
+            lat(&k.write_ms),
             lat(&k.latency_ms),
             lat(&k.commit_latency_ms),
-            opt(k.server_cpu, 2)
+            opt(k.server_cpu, 2),
+            opt(k.client_cpu, 2)
         );
     }
     let _ = writeln!(
@@ -162,21 +170,23 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
     );
     let _ = writeln!(
         m,
-        "| target | committed changes/s | subscribers | changes that reached all | deliveries/s | send→last client p50 / p99 / max (ms) | commit_timestamp→last client p50 / p99 / max (ms) | server CPU (cores) |\n|---|---|---|---|---|---|---|---|"
+        "| target | committed changes/s | subscribers | changes that reached all | deliveries/s | write: send→HTTP response p50 / p99 / max (ms) | send→last client p50 / p99 / max (ms) | commit_timestamp→last client p50 / p99 / max (ms) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|---|"
     );
     for c in catalogue {
         let _ = writeln!(
             m,
-            "| {} | {:.1} | {} | {} / {} | {:.0} | {} | {} | {} |",
+            "| {} | {:.1} | {} | {} / {} | {:.0} | {} | {} | {} | {} / {} |",
             rate(c.target_rate),
             c.writes_ok as f64 / c.elapsed_s,
             c.subscribers,
             c.complete,
             c.writes_ok,
             c.deliveries as f64 / c.elapsed_s,
+            lat(&c.write_ms),
             lat(&c.last_latency_ms),
             lat(&c.commit_last_latency_ms),
-            opt(c.server_cpu, 2)
+            opt(c.server_cpu, 2),
+            opt(c.client_cpu, 2)
         );
     }
     let errors: Vec<&String> = kiosk

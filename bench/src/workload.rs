@@ -136,10 +136,15 @@ struct WriteCounters {
     ok: AtomicU64,
     failed: AtomicU64,
     first_error: std::sync::Mutex<Option<String>>,
+    /// (Scheduled) send → HTTP response, µs: how much of the latency is the write itself.
+    write_us: std::sync::Mutex<Vec<u64>>,
 }
 
 impl WriteCounters {
-    fn note(&self, r: Result<(), WorkloadError>) {
+    fn note(&self, sent_us: u64, r: Result<(), WorkloadError>) {
+        if let Ok(mut v) = self.write_us.lock() {
+            v.push(now_us().saturating_sub(sent_us));
+        }
         match r {
             Ok(()) => {
                 self.ok.fetch_add(1, Ordering::Relaxed);
@@ -156,6 +161,14 @@ impl WriteCounters {
     }
     fn first_error(&self) -> Option<String> {
         self.first_error.lock().ok().and_then(|e| e.clone())
+    }
+    fn write_latency_ms(&self) -> Summary {
+        let v = self
+            .write_us
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        Summary::of(v).scaled(1000.0)
     }
 }
 
@@ -178,6 +191,8 @@ pub struct KioskResult {
     pub writes_ok: u64,
     pub write_errors: u64,
     pub first_error: Option<String>,
+    /// send (scheduled) → HTTP response of the write, ms.
+    pub write_ms: Summary,
     pub delivered: u64,
     pub misrouted: u64,
     /// send (scheduled) → matching client, ms.
@@ -185,6 +200,8 @@ pub struct KioskResult {
     /// commit_timestamp → matching client, ms (ms resolution).
     pub commit_latency_ms: Summary,
     pub server_cpu: Option<f64>,
+    /// CPU used by this load client during the run, in cores.
+    pub client_cpu: Option<f64>,
 }
 
 /// Workload 1: writes spread over all sockets' sessions, each delivered to exactly one socket.
@@ -211,6 +228,8 @@ pub async fn kiosk_run(
     let counters = Arc::new(WriteCounters::default());
     let next_session = Arc::new(AtomicUsize::new(0));
     let cpu0 = server_pid.and_then(cpu_seconds);
+    let me = std::process::id();
+    let own0 = cpu_seconds(me);
     let start = Instant::now();
     let start_us = now_us();
     let deadline = start + duration;
@@ -243,7 +262,10 @@ pub async fn kiosk_run(
                 let Some(session) = sessions.get(i) else {
                     break;
                 };
-                counters.note(rest.insert_kiosk_result(session, run, sent_us).await);
+                counters.note(
+                    sent_us,
+                    rest.insert_kiosk_result(session, run, sent_us).await,
+                );
             }
         }));
     }
@@ -252,6 +274,7 @@ pub async fn kiosk_run(
     }
     let elapsed_s = start.elapsed().as_secs_f64();
     let cpu1 = server_pid.and_then(cpu_seconds);
+    let own1 = cpu_seconds(me);
     let writes_ok = counters.ok.load(Ordering::SeqCst);
     // Drain: every committed write must reach its one subscriber.
     let drain_until = Instant::now() + Duration::from_secs(5);
@@ -275,11 +298,13 @@ pub async fn kiosk_run(
         writes_ok,
         write_errors: counters.failed.load(Ordering::SeqCst),
         first_error: counters.first_error(),
+        write_ms: counters.write_latency_ms(),
         delivered: shared.kiosk_received.load(Ordering::SeqCst),
         misrouted: shared.kiosk_misrouted.load(Ordering::SeqCst) - misrouted_before,
         latency_ms: Summary::of(lat).scaled(1000.0),
         commit_latency_ms: Summary::of(commit),
         server_cpu: cpu0.zip(cpu1).map(|(a, b)| (b - a) / elapsed_s),
+        client_cpu: own0.zip(own1).map(|(a, b)| (b - a) / elapsed_s),
     }
 }
 
@@ -291,6 +316,8 @@ pub struct CatalogueResult {
     pub writes_ok: u64,
     pub write_errors: u64,
     pub first_error: Option<String>,
+    /// send (scheduled) → HTTP response of the write, ms.
+    pub write_ms: Summary,
     /// Changes that reached every subscriber.
     pub complete: u64,
     pub deliveries: u64,
@@ -299,6 +326,8 @@ pub struct CatalogueResult {
     /// commit_timestamp → last subscriber, ms (ms resolution).
     pub commit_last_latency_ms: Summary,
     pub server_cpu: Option<f64>,
+    /// CPU used by this load client during the run, in cores.
+    pub client_cpu: Option<f64>,
 }
 
 /// Workload 2: each change on `events` goes to every subscribed socket.
@@ -317,6 +346,8 @@ pub async fn catalogue_run(
     let first_seq = next_seq.load(Ordering::SeqCst);
     let counters = Arc::new(WriteCounters::default());
     let cpu0 = server_pid.and_then(cpu_seconds);
+    let me = std::process::id();
+    let own0 = cpu_seconds(me);
     let start = Instant::now();
     let start_us = now_us();
     let deadline = start + duration;
@@ -346,7 +377,7 @@ pub async fn catalogue_run(
                     break;
                 };
                 slot.sent_us.store(sent_us, Ordering::SeqCst);
-                counters.note(rest.mark_event(&id, seq, sent_us).await);
+                counters.note(sent_us, rest.mark_event(&id, seq, sent_us).await);
             }
         }));
     }
@@ -355,6 +386,7 @@ pub async fn catalogue_run(
     }
     let elapsed_s = start.elapsed().as_secs_f64();
     let cpu1 = server_pid.and_then(cpu_seconds);
+    let own1 = cpu_seconds(me);
     let last_seq = next_seq.load(Ordering::SeqCst);
     let range = || {
         (first_seq..last_seq)
@@ -396,11 +428,13 @@ pub async fn catalogue_run(
         writes_ok: counters.ok.load(Ordering::SeqCst),
         write_errors: counters.failed.load(Ordering::SeqCst),
         first_error: counters.first_error(),
+        write_ms: counters.write_latency_ms(),
         complete: last.len() as u64,
         deliveries,
         last_latency_ms: Summary::of(last).scaled(1000.0),
         commit_last_latency_ms: Summary::of(commit_last),
         server_cpu: cpu0.zip(cpu1).map(|(a, b)| (b - a) / elapsed_s),
+        client_cpu: own0.zip(own1).map(|(a, b)| (b - a) / elapsed_s),
     }
 }
 

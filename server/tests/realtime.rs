@@ -452,3 +452,19 @@ async fn access_token_is_verified() {
     assert_eq!(sys.payload["extension"], "system");
     assert_eq!(c.recv().await.event, Event::Close);
 }
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets() {
+    let mut s = TestServer::start(&[]).await;
+    let mut c = s.client(&s.anon, Vsn::V2).await;
+    c.join(
+        "room",
+        json!([{"event": "*", "schema": "public", "table": "events"}]),
+    )
+    .await;
+    s.stop();
+    // The server closes the socket (close frame or end of stream) promptly.
+    let start = std::time::Instant::now();
+    assert!(c.recv_within(3000).await.is_none());
+    assert!(start.elapsed() < Duration::from_millis(2500));
+}

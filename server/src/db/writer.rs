@@ -4,7 +4,7 @@
 //! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
 //! what makes realtime delivery follow commit order.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use concierge_wire::filter::Filter;
 use concierge_wire::realtime::ChangeType;
@@ -60,9 +60,14 @@ struct Inner {
     sink: ChangeSink,
 }
 
+type Job = Box<dyn FnOnce(&mut Inner) + Send>;
+
+/// Handle to the writer thread. Writes queue in FIFO order on one dedicated thread that owns
+/// the connection: no lock convoy, no starved writer, and the order of the queue is the commit
+/// order that realtime publishes.
 #[derive(Clone)]
 pub struct Writer {
-    inner: Arc<Mutex<Inner>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 fn pk_only(table: Table, row: &Row) -> Row {
@@ -102,28 +107,44 @@ fn known_keys(table: Table, obj: &Row) -> Result<(), DbError> {
 
 impl Writer {
     pub(crate) fn new(conn: Connection, sink: ChangeSink) -> Writer {
-        Writer {
-            inner: Arc::new(Mutex::new(Inner {
-                conn,
-                last_ms: 0,
-                sink,
-            })),
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let mut inner = Inner {
+            conn,
+            last_ms: 0,
+            sink,
+        };
+        // The thread ends when the last Writer handle is dropped.
+        let spawned = std::thread::Builder::new()
+            .name("concierge-writer".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut inner);
+                }
+            });
+        if let Err(e) = spawned {
+            // Without the thread every write reports a worker error instead of hanging.
+            tracing::error!("cannot start the database writer thread: {e}");
         }
+        Writer { jobs }
     }
 
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Inner) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut g = inner
-                .lock()
-                .map_err(|_| DbError::Worker("writer lock poisoned".into()))?;
-            f(&mut g)
-        })
-        .await
-        .map_err(|e| DbError::Worker(e.to_string()))?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |inner: &mut Inner| {
+            // A panic here would kill the writer thread; the parsers are total, but keep the
+            // thread alive regardless and report the failure to this caller.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inner)))
+                .unwrap_or_else(|_| Err(DbError::Worker("write panicked".into())));
+            let _ = tx.send(out);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| DbError::Worker("database writer thread is gone".into()))?;
+        rx.await
+            .map_err(|_| DbError::Worker("database writer dropped the request".into()))?
     }
 
     /// Inserts `rows` (all-or-nothing) and returns them as stored.

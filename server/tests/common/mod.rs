@@ -97,6 +97,15 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Starts graceful shutdown (what Ctrl-C / SIGTERM do).
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -741,7 +741,7 @@ mod tests {
     fn staff_see_pending_and_their_own_and_follow_the_lifecycle() {
         let st = user(AppRole::Staff, ME);
         assert!(check(&st, Table::Sessions, Action::Select, &[]).is_ok());
-        assert!(check(&st, Table::Sessions, Action::Insert, &[]).is_ok() == false);
+        assert!(check(&st, Table::Sessions, Action::Insert, &[]).is_err());
         assert!(check(&st, Table::Sessions, Action::Delete, &[f("id=eq.1")]).is_err());
         assert!(row_visible(
             &st,

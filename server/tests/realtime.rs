@@ -468,3 +468,43 @@ async fn shutdown_closes_open_sockets() {
     assert!(c.recv_within(3000).await.is_none());
     assert!(start.elapsed() < Duration::from_millis(2500));
 }
+
+#[tokio::test]
+async fn channels_per_socket_are_capped() {
+    let s = TestServer::start(&[]).await;
+    let mut c = s.client(&s.anon, Vsn::V2).await;
+    for i in 0..100 {
+        let (_, reply, _) = c
+            .join(
+                &format!("c{i}"),
+                json!([{"event": "*", "schema": "public", "table": "events"}]),
+            )
+            .await;
+        assert_eq!(reply.payload["status"], "ok");
+    }
+    c.push(
+        "realtime:one-too-many",
+        "phx_join",
+        json!({"config": {"postgres_changes": []}}),
+        Some("x"),
+    )
+    .await;
+    let m = c.recv().await;
+    assert_eq!(m.payload["status"], "error");
+    assert!(
+        m.payload["response"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Too many channels")
+    );
+    // Rejoining an existing topic is still allowed (it replaces the old instance).
+    c.push(
+        "realtime:c0",
+        "phx_join",
+        json!({"config": {"postgres_changes": []}}),
+        Some("y"),
+    )
+    .await;
+    assert_eq!(c.recv().await.event, Event::Close);
+    assert_eq!(c.recv().await.payload["status"], "ok");
+}

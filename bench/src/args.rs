@@ -44,7 +44,7 @@ pub const USAGE: &str =
   [--sockets 10000]            WebSocket connections, one kiosk channel each
   [--duration 10]              seconds per measured run
   [--connect-concurrency 128]  handshakes in flight while connecting
-  [--kiosk-writers 32]         concurrent HTTP writers for the kiosk workload
+  [--kiosk-writers 64]         concurrent HTTP writers for the kiosk workload
   [--kiosk-rates 2000,0]       kiosk runs, changes/s (0 = unpaced, as fast as possible)
   [--catalogue-rates 20,50]    catalogue runs, changes/s, each delivered to every socket
   [--markdown FILE]            write the results as a Markdown section body";
@@ -82,7 +82,7 @@ impl Args {
             sockets: 10_000,
             duration: Duration::from_secs(10),
             connect_concurrency: 128,
-            kiosk_writers: 32,
+            kiosk_writers: 64,
             kiosk_rates: vec![2000, 0],
             catalogue_rates: vec![20, 50],
             markdown: None,

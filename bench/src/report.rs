@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::stats::Summary;
+use crate::stats::{CommitLatency, Summary};
 use crate::workload::{CatalogueResult, KioskResult};
 
 #[derive(Debug, Clone, Default)]
@@ -42,6 +42,17 @@ fn lat(s: &Summary) -> String {
     }
 }
 
+fn commit_lat(c: &CommitLatency) -> String {
+    if c.valid() {
+        lat(&c.summary)
+    } else {
+        format!(
+            "invalid: server commit_timestamp up to {} ms ahead of the clock",
+            c.max_ahead_ms
+        )
+    }
+}
+
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "n/a".to_owned(), |x| format!("{x:.digits$}"))
 }
@@ -69,7 +80,7 @@ pub fn kiosk_line(k: &KioskResult) -> String {
         k.misrouted,
         lat(&k.write_ms),
         lat(&k.latency_ms),
-        lat(&k.commit_latency_ms),
+        commit_lat(&k.commit_latency_ms),
         opt(k.server_cpu, 2),
         opt(k.client_cpu, 2),
     )
@@ -89,7 +100,7 @@ pub fn catalogue_line(c: &CatalogueResult) -> String {
         c.deliveries as f64 / c.elapsed_s,
         lat(&c.write_ms),
         lat(&c.last_latency_ms),
-        lat(&c.commit_last_latency_ms),
+        commit_lat(&c.commit_last_latency_ms),
         opt(c.server_cpu, 2),
         opt(c.client_cpu, 2),
     )
@@ -159,7 +170,7 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
             k.write_errors,
             lat(&k.write_ms),
             lat(&k.latency_ms),
-            lat(&k.commit_latency_ms),
+            commit_lat(&k.commit_latency_ms),
             opt(k.server_cpu, 2),
             opt(k.client_cpu, 2)
         );
@@ -184,7 +195,7 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
             c.deliveries as f64 / c.elapsed_s,
             lat(&c.write_ms),
             lat(&c.last_latency_ms),
-            lat(&c.commit_last_latency_ms),
+            commit_lat(&c.commit_last_latency_ms),
             opt(c.server_cpu, 2),
             opt(c.client_cpu, 2)
         );

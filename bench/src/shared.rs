@@ -33,7 +33,8 @@ pub struct Shared {
     /// send→receive latencies (µs) of the current kiosk run.
     pub kiosk_lat_us: Mutex<Vec<u64>>,
     /// commit_timestamp→receive latencies (ms, wall clock) of the current kiosk run.
-    pub kiosk_commit_ms: Mutex<Vec<u64>>,
+    /// Signed: a negative value means the commit_timestamp was ahead of our clock.
+    pub kiosk_commit_ms: Mutex<Vec<i64>>,
     pub kiosk_received: AtomicU64,
     /// Deliveries whose row belonged to another socket's session (must stay 0).
     pub kiosk_misrouted: AtomicU64,
@@ -67,7 +68,7 @@ impl Shared {
         }
     }
 
-    pub fn record_kiosk(&self, run: u32, lat_us: u64, commit_lat_ms: Option<u64>) {
+    pub fn record_kiosk(&self, run: u32, lat_us: u64, commit_lat_ms: Option<i64>) {
         if run != self.kiosk_run.load(Ordering::Relaxed) {
             return;
         }

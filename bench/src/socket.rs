@@ -137,7 +137,7 @@ fn on_change(text: &str, session: &str, shared: &Shared) {
             shared.kiosk_misrouted.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let commit_lat = commit_ms(text).map(|c| u64::try_from(wall_ms() - c).unwrap_or(0));
+        let commit_lat = commit_ms(text).map(|c| wall_ms() - c);
         shared.record_kiosk(run as u32, recv_us.saturating_sub(sent_us), commit_lat);
     } else if let Some((seq, _sent)) = max_marker_pair(text, CATALOGUE_MARK) {
         let Some(slot) = usize::try_from(seq)

@@ -40,6 +40,40 @@ impl Summary {
     }
 }
 
+/// Latency measured from the server's `commit_timestamp` (wall clock, ms). Kept apart from
+/// [`Summary`] because it can be negative: a server whose timestamps run ahead of real time
+/// (e.g. forced strictly increasing at more than 1,000 writes/s) makes it meaningless, and the
+/// report must say so instead of showing zeros.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CommitLatency {
+    pub summary: Summary,
+    /// How far the latest-running commit_timestamp was ahead of the receive time, ms (≤ 0 when
+    /// every timestamp was in the past).
+    pub max_ahead_ms: i64,
+}
+
+impl CommitLatency {
+    /// Tolerance for the timestamps' ms truncation.
+    pub const SLACK_MS: i64 = 2;
+
+    pub fn of(samples: Vec<i64>) -> CommitLatency {
+        let max_ahead_ms = samples.iter().map(|d| -d).max().unwrap_or(0);
+        let clamped = samples
+            .into_iter()
+            .map(|d| u64::try_from(d).unwrap_or(0))
+            .collect();
+        CommitLatency {
+            summary: Summary::of(clamped),
+            max_ahead_ms,
+        }
+    }
+
+    /// Whether the figures mean anything (no timestamp from the future).
+    pub fn valid(&self) -> bool {
+        self.max_ahead_ms <= Self::SLACK_MS
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +86,16 @@ mod tests {
         assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
         assert_eq!(Summary::of(vec![]).count, 0);
         assert_eq!(Summary::of(vec![1000, 3000]).scaled(1000.0).max, 3.0);
+    }
+
+    #[test]
+    fn commit_latency_flags_timestamps_from_the_future() {
+        let ok = CommitLatency::of(vec![0, 1, 5, -1]);
+        assert!(ok.valid());
+        assert_eq!(ok.summary.max, 5.0);
+        let bad = CommitLatency::of(vec![3, -900, 0]);
+        assert!(!bad.valid());
+        assert_eq!(bad.max_ahead_ms, 900);
+        assert!(CommitLatency::of(vec![]).valid());
     }
 }

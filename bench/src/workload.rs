@@ -14,7 +14,7 @@ use crate::clock::now_us;
 use crate::procinfo::cpu_seconds;
 use crate::shared::Shared;
 use crate::socket::{CATALOGUE_MARK, KIOSK_MARK};
-use crate::stats::Summary;
+use crate::stats::{CommitLatency, Summary};
 
 #[derive(Debug, Error)]
 pub enum WorkloadError {
@@ -198,7 +198,7 @@ pub struct KioskResult {
     /// send (scheduled) → matching client, ms.
     pub latency_ms: Summary,
     /// commit_timestamp → matching client, ms (ms resolution).
-    pub commit_latency_ms: Summary,
+    pub commit_latency_ms: CommitLatency,
     pub server_cpu: Option<f64>,
     /// CPU used by this load client during the run, in cores.
     pub client_cpu: Option<f64>,
@@ -302,7 +302,7 @@ pub async fn kiosk_run(
         delivered: shared.kiosk_received.load(Ordering::SeqCst),
         misrouted: shared.kiosk_misrouted.load(Ordering::SeqCst) - misrouted_before,
         latency_ms: Summary::of(lat).scaled(1000.0),
-        commit_latency_ms: Summary::of(commit),
+        commit_latency_ms: CommitLatency::of(commit),
         server_cpu: cpu0.zip(cpu1).map(|(a, b)| (b - a) / elapsed_s),
         client_cpu: own0.zip(own1).map(|(a, b)| (b - a) / elapsed_s),
     }
@@ -324,7 +324,7 @@ pub struct CatalogueResult {
     /// send (scheduled) → last subscriber, ms.
     pub last_latency_ms: Summary,
     /// commit_timestamp → last subscriber, ms (ms resolution).
-    pub commit_last_latency_ms: Summary,
+    pub commit_last_latency_ms: CommitLatency,
     pub server_cpu: Option<f64>,
     /// CPU used by this load client during the run, in cores.
     pub client_cpu: Option<f64>,
@@ -416,8 +416,7 @@ pub async fn catalogue_run(
             );
             let c = s.commit_ms.load(Ordering::SeqCst);
             if c > 0 {
-                commit_last
-                    .push(u64::try_from(s.last_wall_ms.load(Ordering::SeqCst) - c).unwrap_or(0));
+                commit_last.push(s.last_wall_ms.load(Ordering::SeqCst) - c);
             }
         }
     }
@@ -432,7 +431,7 @@ pub async fn catalogue_run(
         complete: last.len() as u64,
         deliveries,
         last_latency_ms: Summary::of(last).scaled(1000.0),
-        commit_last_latency_ms: Summary::of(commit_last),
+        commit_last_latency_ms: CommitLatency::of(commit_last),
         server_cpu: cpu0.zip(cpu1).map(|(a, b)| (b - a) / elapsed_s),
         client_cpu: own0.zip(own1).map(|(a, b)| (b - a) / elapsed_s),
     }

@@ -7,16 +7,19 @@ use super::chips::CHIPS;
 use super::icons::Icon;
 
 #[component]
-pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<()>) -> impl IntoView {
+pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<bool>) -> impl IntoView {
     let button = NodeRef::<leptos::html::Button>::new();
     // Keyboard users land on the one control there is.
     Effect::new(move |_| {
         if let Some(b) = button.get() {
-            let _ = b.focus();
+            super::focus_when_attached(AsRef::<web_sys::HtmlElement>::as_ref(&b).clone(), 10);
         }
     });
     view! {
-        <main class="attract" data-testid="attract" on:click=move |_| on_start.run(())>
+        <main class="attract" data-testid="attract" on:click=move |ev| {
+            // A click synthesised from Enter/Space on the button has `detail == 0`.
+            on_start.run(ev.detail() == 0)
+        }>
             <div class="attract__aurora" aria-hidden="true"></div>
             <div class="attract__content">
                 <p class="attract__welcome">"Welcome to"</p>

@@ -15,7 +15,7 @@ pub fn Countdown(
     let stay = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if let Some(b) = stay.get() {
-            let _ = b.focus();
+            super::focus_when_attached(AsRef::<web_sys::HtmlElement>::as_ref(&b).clone(), 10);
         }
     });
     // The ring empties as time runs out: stroke-dashoffset over a circumference of 100.

@@ -18,12 +18,14 @@ pub fn Explore(
     latest: Signal<Option<KioskResultRow>>,
     on_search: Callback<String>,
     on_reset: Callback<()>,
+    /// Put the caret in the text field (for keyboard users; not on touch).
+    focus_input: bool,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
-        if let Some(i) = input.get() {
-            let _ = i.focus();
+        if let Some(i) = input.get().filter(|_| focus_input) {
+            super::focus_when_attached(AsRef::<web_sys::HtmlElement>::as_ref(&i).clone(), 10);
         }
     });
     let sending = Memo::new(move |_| matches!(search.get(), SearchState::Sending { .. }));

@@ -52,6 +52,17 @@ fn now_monotonic() -> f64 {
         .unwrap_or_else(js_sys::Date::now)
 }
 
+/// Moves focus to `el` once it is in the document. Views can be built before they are
+/// attached (the app renders under a `Suspense`), and `focus()` on a detached node does
+/// nothing; so wait a few animation frames for it to arrive.
+fn focus_when_attached(el: web_sys::HtmlElement, frames_left: u8) {
+    if el.is_connected() {
+        let _ = el.focus();
+    } else if frames_left > 0 {
+        request_animation_frame(move || focus_when_attached(el, frames_left - 1));
+    }
+}
+
 /// Which screen a guest sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -82,23 +93,22 @@ pub fn KioskPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
     feed::ensure_engine(&config);
 
-    let hotel_resource = LocalResource::new({
+    // A plain signal filled by a task, not a resource: a resource read under the app's
+    // `Suspense` would hold the whole kiosk back (and rebuild it) until the hotel arrives.
+    let hotel = RwSignal::new(None::<HotelInfo>);
+    {
         let config = config.clone();
-        move || {
-            let config = config.clone();
-            async move {
-                match api::fetch_hotel(&config).await {
-                    Ok(found) => found,
-                    Err(e) => {
-                        // The kiosk still works without the hotel's name; say why in the console.
-                        leptos::logging::warn!("hotel details unavailable: {e}");
-                        None
-                    }
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            match api::fetch_hotel(&config).await {
+                Ok(found) => {
+                    hotel.try_set(found);
                 }
+                // The kiosk still works without the hotel's name; say why in the console.
+                Err(e) => leptos::logging::warn!("hotel details unavailable: {e}"),
             }
-        }
-    });
-    let hotel = Signal::derive(move || hotel_resource.get().flatten());
+        });
+    }
+    let hotel: Signal<Option<HotelInfo>> = hotel.into();
 
     let now = RwSignal::new(now_unix());
     if let Ok(handle) =
@@ -205,7 +215,11 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
         id
     });
 
-    let start = Callback::new(move |()| {
+    // Whether the guest started with the keyboard: only then does the text field take focus
+    // (on a touch screen, focusing it would pop up the on-screen keyboard unasked).
+    let keyboard_start = StoredValue::new(false);
+    let start = Callback::new(move |by_keyboard: bool| {
+        keyboard_start.set_value(by_keyboard);
         stage.set(Stage::Explore);
         activity();
     });
@@ -271,6 +285,7 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
                             latest=latest.into()
                             on_search=submit
                             on_reset=on_reset
+                            focus_input=keyboard_start.get_value()
                         />
                     }
                         .into_any()

@@ -186,6 +186,33 @@ test('a guest search renders the right cards in the right order, with hotel-zone
   await page.context().close();
 });
 
+test('keyboard only: start, type, search, and the results region announces politely', async () => {
+  const page = await openKiosk(server, LANDSCAPE);
+  // The one control on the attract screen has focus; Enter starts.
+  await page.keyboard.press('Enter');
+  await page.getByTestId('explore').waitFor({ timeout: 5000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'interests');
+  await page.keyboard.type('something for the kids');
+  await page.keyboard.press('Enter');
+  await waitForCards(page, ids, ['kids', 'planetarium']);
+  // Chips are reachable with Tab and work with Space.
+  await page.getByRole('button', { name: 'Spa & wellness' }).focus();
+  await page.keyboard.press('Space');
+  await waitForCards(page, ids, ['spa']);
+  assert.equal(await page.getByTestId('results').getAttribute('aria-live'), 'polite');
+  assert.equal(await page.getByRole('search').count(), 1);
+  assert.equal(await page.getByLabel('Tell us what you are in the mood for').count(), 1);
+  await page.context().close();
+});
+
+test('on touch, starting does not focus the text field (no on-screen keyboard pops up)', async () => {
+  const page = await openKiosk(server, PORTRAIT);
+  await page.getByTestId('attract').click({ position: { x: 200, y: 300 } });
+  await page.getByTestId('explore').waitFor({ timeout: 5000 });
+  assert.notEqual(await page.evaluate(() => document.activeElement?.id), 'interests');
+  await page.context().close();
+});
+
 test('cards follow updates and deletions of the events they show', async () => {
   const page = await openKiosk(server, LANDSCAPE);
   await startAndSearch(page, 'classical music');

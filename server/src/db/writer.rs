@@ -68,6 +68,35 @@ type Job = Box<dyn FnOnce(&mut Inner) + Send>;
 #[derive(Clone)]
 pub struct Writer {
     jobs: std::sync::mpsc::Sender<Job>,
+    /// The checkpointer thread runs while any handle is alive.
+    _alive: Arc<()>,
+}
+
+/// How often the background checkpointer folds the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Checkpoints (which fsync the database file) run on their own thread and connection, so a
+/// slow disk never stalls a commit: the writer's automatic checkpoint is switched off.
+fn spawn_checkpointer(path: std::path::PathBuf, alive: std::sync::Weak<()>) {
+    let spawned = std::thread::Builder::new()
+        .name("concierge-checkpoint".into())
+        .spawn(move || {
+            let conn = match Connection::open(&path) {
+                Ok(c) => c,
+                Err(e) => return tracing::error!("checkpointer cannot open the database: {e}"),
+            };
+            let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+            while alive.upgrade().is_some() {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                // PASSIVE never blocks the writer or the readers.
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!("checkpoint: {e}");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the checkpoint thread: {e}");
+    }
 }
 
 fn pk_only(table: Table, row: &Row) -> Row {
@@ -107,6 +136,21 @@ fn known_keys(table: Table, obj: &Row) -> Result<(), DbError> {
 
 impl Writer {
     pub(crate) fn new(conn: Connection, sink: ChangeSink) -> Writer {
+        let alive = Arc::new(());
+        match conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+        {
+            Some(path) => {
+                if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+                    tracing::warn!("cannot move checkpoints off the write path: {e}");
+                } else {
+                    spawn_checkpointer(path, Arc::downgrade(&alive));
+                }
+            }
+            None => tracing::debug!("in-memory database: no checkpointer"),
+        }
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let mut inner = Inner {
             conn,
@@ -125,7 +169,10 @@ impl Writer {
             // Without the thread every write reports a worker error instead of hanging.
             tracing::error!("cannot start the database writer thread: {e}");
         }
-        Writer { jobs }
+        Writer {
+            jobs,
+            _alive: alive,
+        }
     }
 
     async fn run<T: Send + 'static>(

@@ -55,6 +55,9 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
     let outbox = Arc::new(Outbox::new(tx, kill.clone()));
     let writer_kill = kill.clone();
     let writer = tokio::spawn(async move {
+        // Created once: re-arming the cancellation waiter on every frame costs a lock each time.
+        let cancelled = writer_kill.cancelled();
+        tokio::pin!(cancelled);
         loop {
             tokio::select! {
                 biased;
@@ -76,7 +79,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
                     }
                     None => break,
                 },
-                _ = writer_kill.cancelled() => break,
+                _ = &mut cancelled => break,
             }
         }
         let _ = sink.send(WsMessage::Close(None)).await;
@@ -90,6 +93,8 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         channels: HashMap::new(),
     };
     let idle = hub.limits.idle_timeout;
+    let killed = kill.cancelled();
+    tokio::pin!(killed);
     loop {
         let expiry = conn
             .channels
@@ -100,7 +105,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
                 Instant::now() + std::time::Duration::from_secs((exp - now_secs()).max(0) as u64)
             });
         tokio::select! {
-            _ = kill.cancelled() => break,
+            _ = &mut killed => break,
             _ = sleep_until(expiry.unwrap_or_else(Instant::now)), if expiry.is_some() => conn.expire_tokens(),
             next = timeout(idle, stream.next()) => match next {
                 Err(_) => {

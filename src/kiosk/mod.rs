@@ -204,7 +204,11 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     Effect::new(move |prev: Option<Option<String>>| {
         let id = latest.with(|l| l.as_ref().map(|r| r.id.clone()));
         if id.is_some() && prev.flatten() != id {
-            stage.set(Stage::Explore);
+            // Only on a real change: setting a signal always notifies, and re-rendering the
+            // guest view would throw away what the guest typed.
+            if stage.get_untracked() != Stage::Explore {
+                stage.set(Stage::Explore);
+            }
             search.update(|s| {
                 if matches!(s, SearchState::Sending { .. } | SearchState::Failed { .. }) {
                     *s = SearchState::Idle;

@@ -152,6 +152,8 @@ test('a guest search renders the right cards in the right order, with hotel-zone
   const page = await openKiosk(server, LANDSCAPE);
   await startAndSearch(page, 'Live music and something for the KIDS!');
   await waitForCards(page, ids, MUSIC_AND_KIDS);
+  // What the guest typed stays in the field.
+  assert.equal(await page.getByTestId('interests-input').inputValue(), 'Live music and something for the KIDS!');
 
   const results = page.getByTestId('results');
   assert.equal(await results.getAttribute('aria-live'), 'polite');

@@ -54,9 +54,10 @@ pub type ChangeSink = tokio::sync::mpsc::UnboundedSender<Arc<Change>>;
 
 struct Inner {
     conn: Connection,
-    /// Last timestamp handed out; timestamps are strictly increasing so `updated_at` and
-    /// `commit_timestamp` order changes even within one millisecond.
-    last_ms: i64,
+    /// Last commit time handed out, in microseconds. Never goes backwards (a clock step back
+    /// cannot reorder `updated_at`), and never runs ahead of the clock by more than a tick:
+    /// at most one write per microsecond, so heavy load cannot push timestamps into the future.
+    last_us: i64,
     sink: ChangeSink,
 }
 
@@ -154,7 +155,7 @@ impl Writer {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let mut inner = Inner {
             conn,
-            last_ms: 0,
+            last_us: 0,
             sink,
         };
         // The thread ends when the last Writer handle is dropped.
@@ -257,8 +258,9 @@ impl Writer {
 
 impl Inner {
     fn next_ts(&mut self) -> (i64, String) {
-        self.last_ms = time_fmt::now_ms().max(self.last_ms + 1);
-        (self.last_ms, time_fmt::format_ms(self.last_ms))
+        self.last_us = time_fmt::now_us().max(self.last_us + 1);
+        let ms = self.last_us.div_euclid(1000);
+        (ms, time_fmt::format_ms(ms))
     }
 
     fn publish(&self, changes: Vec<Change>) {

@@ -19,6 +19,7 @@ pub struct TestServer {
     pub addr: std::net::SocketAddr,
     pub anon: String,
     pub service: String,
+    pub db_path: std::path::PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -49,6 +50,7 @@ impl TestServer {
             addr,
             anon: keys.anon_key(),
             service: keys.service_role_key(),
+            db_path: db,
             shutdown: Some(tx),
             _dir: dir,
         }

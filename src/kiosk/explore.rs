@@ -234,12 +234,12 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
 
     view! {
         <div class="result" data-result-id=row.id.clone() data-testid="result">
-            <header class="result__head">
+            // When nothing is left to show, the empty state below says it all.
+            <header class="result__head" hidden=move || cards.with(Vec::is_empty)>
                 <h2 class="result__title">
                     {move || {
                         let n = cards.with(Vec::len);
                         match n {
-                            0 => "Nothing to show".to_owned(),
                             1 => "1 suggestion".to_owned(),
                             n => format!("{n} suggestions"),
                         }

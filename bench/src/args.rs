@@ -29,6 +29,8 @@ pub struct Args {
     pub server_pid: Option<u32>,
     pub sockets: usize,
     pub duration: Duration,
+    /// Unmeasured kiosk writes at 500/s before the first measured run.
+    pub warmup: Duration,
     pub connect_concurrency: usize,
     pub kiosk_writers: usize,
     /// Target write rates for the kiosk workload, changes/s; 0 = as fast as the writers go.
@@ -43,6 +45,7 @@ pub const USAGE: &str =
   [--server-pid PID]           read the server's RSS/CPU from /proc (memory per connection)
   [--sockets 10000]            WebSocket connections, one kiosk channel each
   [--duration 10]              seconds per measured run
+  [--warmup 3]                 seconds of unmeasured kiosk writes (500/s) before the runs
   [--connect-concurrency 128]  handshakes in flight while connecting
   [--kiosk-writers 64]         concurrent HTTP writers for the kiosk workload
   [--kiosk-rates 2000,0]       kiosk runs, changes/s (0 = unpaced, as fast as possible)
@@ -81,6 +84,7 @@ impl Args {
             server_pid: None,
             sockets: 10_000,
             duration: Duration::from_secs(10),
+            warmup: Duration::from_secs(3),
             connect_concurrency: 128,
             kiosk_writers: 64,
             kiosk_rates: vec![2000, 0],
@@ -105,6 +109,9 @@ impl Args {
                 "--duration" => {
                     a.duration =
                         Duration::from_secs_f64(parse_num::<f64>(&flag, &value()?)?.max(0.1))
+                }
+                "--warmup" => {
+                    a.warmup = Duration::from_secs_f64(parse_num::<f64>(&flag, &value()?)?.max(0.0))
                 }
                 "--connect-concurrency" => {
                     a.connect_concurrency = parse_num::<usize>(&flag, &value()?)?.max(1)

@@ -40,6 +40,8 @@ struct Conn {
 
 /// Most frames written before a flush.
 const WRITE_BATCH: usize = 64;
+/// How long a closing socket may take to send its close frame.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
@@ -59,30 +61,25 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         let cancelled = writer_kill.cancelled();
         tokio::pin!(cancelled);
         loop {
-            tokio::select! {
+            let next = tokio::select! {
                 biased;
-                frame = rx.recv() => match frame {
-                    Some(f) => {
-                        // Write what is already queued, then flush once: one syscall per burst.
-                        let mut ok = sink.feed(WsMessage::Text(f)).await.is_ok();
-                        let mut batch = 1;
-                        while ok && batch < WRITE_BATCH {
-                            match rx.try_recv() {
-                                Ok(f) => ok = sink.feed(WsMessage::Text(f)).await.is_ok(),
-                                Err(_) => break,
-                            }
-                            batch += 1;
-                        }
-                        if !ok || sink.flush().await.is_err() {
-                            break;
-                        }
-                    }
-                    None => break,
-                },
-                _ = &mut cancelled => break,
+                _ = &mut cancelled => None,
+                f = rx.recv() => f,
+            };
+            let Some(first) = next else { break };
+            // A client that stops reading blocks these writes once the TCP buffers are full:
+            // cancellation (queue overflow, idle, shutdown) must win over them too.
+            let wrote = tokio::select! {
+                biased;
+                _ = &mut cancelled => false,
+                ok = write_burst(&mut sink, &mut rx, first) => ok,
+            };
+            if !wrote {
+                break;
             }
         }
-        let _ = sink.send(WsMessage::Close(None)).await;
+        // Best effort, and bounded: a stuck client cannot hold this task.
+        let _ = timeout(CLOSE_GRACE, sink.send(WsMessage::Close(None))).await;
     });
     let mut conn = Conn {
         hub: hub.clone(),
@@ -130,7 +127,32 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         hub.leave(j.id);
     }
     kill.cancel();
-    let _ = writer.await;
+    if timeout(CLOSE_GRACE * 2, writer).await.is_err() {
+        tracing::debug!("realtime writer did not stop in time; detached");
+    }
+}
+
+/// Writes `first` and whatever else is already queued (up to [`WRITE_BATCH`]), then flushes
+/// once: one syscall per burst. `false` when the connection is gone.
+async fn write_burst(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, WsMessage>,
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    first: Utf8Bytes,
+) -> bool {
+    if sink.feed(WsMessage::Text(first)).await.is_err() {
+        return false;
+    }
+    for _ in 1..WRITE_BATCH {
+        match rx.try_recv() {
+            Ok(f) => {
+                if sink.feed(WsMessage::Text(f)).await.is_err() {
+                    return false;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    sink.flush().await.is_ok()
 }
 
 impl Conn {

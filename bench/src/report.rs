@@ -200,6 +200,13 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
             opt(c.client_cpu, 2)
         );
     }
+    let _ = writeln!(m, "\n### Against the targets\n");
+    let _ = writeln!(m, "{}", verdict_kiosk(kiosk));
+    let _ = writeln!(
+        m,
+        "{}",
+        verdict_catalogue(catalogue, setup.sockets_requested)
+    );
     let errors: Vec<&String> = kiosk
         .iter()
         .filter_map(|k| k.first_error.as_ref())
@@ -214,4 +221,56 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
         setup.dropped, setup.unexpected
     );
     m
+}
+
+/// Kiosk target from the issue: ≥ 2,000 changes/s with p99 ≤ 50 ms (send→client, paced runs).
+fn verdict_kiosk(kiosk: &[KioskResult]) -> String {
+    let paced = kiosk
+        .iter()
+        .filter(|k| k.target_rate >= 2000 && k.delivered == k.writes_ok);
+    let best = paced.max_by(|a, b| a.target_rate.cmp(&b.target_rate));
+    match best {
+        Some(k) if k.latency_ms.p99 <= 50.0 && k.writes_ok as f64 / k.elapsed_s >= 1990.0 => {
+            format!(
+                "- (1) kiosk, target ≥ 2,000 changes/s at p99 ≤ 50 ms: **met** at {:.0} changes/s, p99 {:.1} ms.",
+                k.writes_ok as f64 / k.elapsed_s,
+                k.latency_ms.p99
+            )
+        }
+        Some(k) => format!(
+            "- (1) kiosk, target ≥ 2,000 changes/s at p99 ≤ 50 ms: **not met**: {:.0} changes/s, p99 {:.1} ms.",
+            k.writes_ok as f64 / k.elapsed_s,
+            k.latency_ms.p99
+        ),
+        None => "- (1) kiosk: no complete paced run at ≥ 2,000 changes/s.".to_owned(),
+    }
+}
+
+/// Catalogue target: ≥ 20 changes/s with p99 ≤ 100 ms to the last of all subscribers.
+fn verdict_catalogue(catalogue: &[CatalogueResult], sockets: usize) -> String {
+    let best = catalogue
+        .iter()
+        .filter(|c| c.target_rate >= 20 && c.complete == c.writes_ok)
+        .min_by(|a, b| a.target_rate.cmp(&b.target_rate));
+    match best {
+        Some(c) => format!(
+            "- (2) catalogue, target ≥ 20 changes/s at p99 ≤ 100 ms to the last of {sockets} subscribers: **{}**: \
+             {:.1} changes/s, p99 {:.1} ms to the last of {} subscribers.",
+            if c.last_latency_ms.p99 <= 100.0
+                && c.writes_ok as f64 / c.elapsed_s >= 19.9
+                && c.subscribers >= sockets
+            {
+                "met"
+            } else {
+                "not met"
+            },
+            c.writes_ok as f64 / c.elapsed_s,
+            c.last_latency_ms.p99,
+            c.subscribers
+        ),
+        None => {
+            "- (2) catalogue: no run at ≥ 20 changes/s reached every subscriber with every change."
+                .to_owned()
+        }
+    }
 }

@@ -275,13 +275,12 @@ test('anon: kiosk_results only with a session_id=eq filter; no writes to the cat
   assert.equal(mine.data.length, 1);
   assert.equal(mine.data[0].session_id, A);
 
-  // Unfiltered: the server may refuse (error) or return nothing; either way no row may leak.
+  // Unfiltered: refused like PostgREST refuses a role without the grant (401, 42501), so a
+  // kiosk can never list other sessions' results.
   const all = await pub.from('kiosk_results').select('*');
-  if (all.error) {
-    assert.ok(all.status === 401 || all.status === 403 || all.status === 400, `refusal status ${all.status}`);
-  } else {
-    assert.deepEqual(all.data, [], 'unfiltered anon list is empty');
-  }
+  assert.equal(all.data, null, 'no rows leak');
+  assert.equal(all.status, 401);
+  assert.equal(all.error?.code, '42501');
   const other = await pub.from('kiosk_results').select('*').neq('session_id', A);
   assert.ok(other.error || other.data.length === 0, 'a non-eq session filter leaks nothing');
   const byId = await pub.from('kiosk_results').select('*').eq('id', mine.data[0].id);

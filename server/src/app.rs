@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -44,10 +45,43 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::realtime::router())
         .merge(crate::search::router())
         .merge(crate::auth::router())
-        // (kiosk search, POST /api/event/by-interests) or `.merge(crate::auth::router())`.
         .fallback(fallback)
+        .layer(cors())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Hosted Supabase answers browsers from any origin (the anon key, not the origin, is the
+/// credential), so apps served elsewhere, `trunk serve` and the wasm test runner can reach us.
+fn cors() -> CorsLayer {
+    use axum::http::{HeaderName, Method};
+    let allow = [
+        "apikey",
+        "authorization",
+        "content-type",
+        "accept",
+        "accept-profile",
+        "content-profile",
+        "prefer",
+        "range",
+        "x-client-info",
+        "x-supabase-api-version",
+    ]
+    .map(HeaderName::from_static);
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(allow)
+        .expose_headers([header::CONTENT_RANGE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 async fn healthz() -> &'static str {

@@ -418,3 +418,39 @@ async fn writes_constraints_and_representation() {
     let (_, _, v) = get(&s, "/rest/v1/sessions?select=id", &s.service, &[]).await;
     assert_eq!(v.as_array().unwrap().len(), 2);
 }
+
+/// Browsers on another origin (the wasm test runner, `trunk serve`, an app hosted elsewhere)
+/// must get through the preflight and read `Content-Range`, as with hosted Supabase.
+#[tokio::test]
+async fn cors_preflight_and_exposed_headers() {
+    let s = TestServer::start(&[]).await;
+    let r = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, s.url("/rest/v1/events"))
+        .header("origin", "http://127.0.0.1:9")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "apikey, authorization, content-type, prefer, x-client-info",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "preflight status {}", r.status());
+    let h = r.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    let methods = h["access-control-allow-methods"].to_str().unwrap();
+    assert!(methods.contains("PATCH"), "{methods}");
+    let allowed = h["access-control-allow-headers"].to_str().unwrap();
+    for name in ["apikey", "authorization", "prefer", "x-client-info"] {
+        assert!(allowed.contains(name), "{name} not in {allowed}");
+    }
+
+    let (_, h, _) = get(&s, "/config.json", "", &[("origin", "http://127.0.0.1:9")]).await;
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(
+        h["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("content-range")
+    );
+}

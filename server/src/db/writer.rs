@@ -30,9 +30,6 @@ pub struct Change {
     pub old_record: Option<Row>,
     /// The full deleted row, used only for authorization (never sent).
     pub deleted_row: Option<Row>,
-    /// UPDATE only: the full row before the change, used only for authorization (a row that
-    /// leaves a subscriber's visibility), never sent.
-    pub prior_row: Option<Row>,
 }
 
 impl Change {
@@ -321,7 +318,6 @@ impl Inner {
                 record: Some(r.clone()),
                 old_record: None,
                 deleted_row: None,
-                prior_row: None,
             })
             .collect();
         self.publish(changes);
@@ -407,7 +403,6 @@ impl Inner {
                     record: Some(row.clone()),
                     old_record: Some(old_record),
                     deleted_row: None,
-                    prior_row: Some(old_row),
                 });
                 out.push(row);
             }
@@ -450,7 +445,6 @@ impl Inner {
                 record: None,
                 old_record: Some(pk_only(table, r)),
                 deleted_row: Some(r.clone()),
-                prior_row: None,
             })
             .collect();
         self.publish(changes);

@@ -303,13 +303,12 @@ impl Hub {
 
 /// Whether `p` may receive this change. An UPDATE is delivered when the row is visible after
 /// the change or was visible before it (so a subscriber learns that a row left its view).
+/// Judged on the row as it is after the change, as hosted Supabase's RLS check does: an UPDATE
+/// that moves a row out of a subscriber's sight is not delivered (its new contents are not
+/// theirs to read). Clients learn of it on their next snapshot or refused write.
 fn visible(p: &Principal, change: &Change) -> bool {
-    let now = change
+    change
         .auth_row()
-        .is_some_and(|r| authz::row_visible(p, change.table, r));
-    now || change
-        .prior_row
-        .as_ref()
         .is_some_and(|r| authz::row_visible(p, change.table, r))
 }
 
@@ -364,7 +363,6 @@ mod tests {
                 m
             }),
             deleted_row: (t == ChangeType::Delete).then(|| r.clone()),
-            prior_row: None,
         }
     }
 

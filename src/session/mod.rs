@@ -71,7 +71,7 @@ pub fn SessionPage() -> impl IntoView {
         <main class="page session-page">
             <header class="topbar">
                 <a class="topbar__brand" href="/session">"Concierge"</a>
-                {move || auth.session.get().map(|s| view! { <AccountChip auth=auth session=s/> })}
+                {move || auth.session.get().map(|s| view! { <ConnectionPill/> <AccountChip auth=auth session=s/> })}
             </header>
             {move || match (auth.session.get().map(|s| s.user.role), user_id.get()) {
                 (Some(AppRole::Customer), Some(uid)) => view! { <CustomerHome auth=auth rest=rest user_id=uid/> }.into_any(),
@@ -93,6 +93,26 @@ pub fn SessionPage() -> impl IntoView {
                 }.into_any(),
             }}
         </main>
+    }
+}
+
+/// Quiet connection state for signed-in pages: live (realtime), polling, or reconnecting.
+#[component]
+pub fn ConnectionPill() -> impl IntoView {
+    let d = sync::use_sync_diagnostics();
+    let state = move || d.with(|d| d.connection);
+    view! {
+        <span class="conn" data-testid="connection"
+            data-state=move || format!("{:?}", state()).to_lowercase()>
+            <span class="conn__dot" aria-hidden="true"></span>
+            {move || match state() {
+                sync::ConnectionState::Live => "Live",
+                sync::ConnectionState::Connecting => "Connecting",
+                sync::ConnectionState::Reconnecting => "Reconnecting",
+                sync::ConnectionState::Polling => "Polling",
+                sync::ConnectionState::Offline => "Offline",
+            }}
+        </span>
     }
 }
 
@@ -123,13 +143,21 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
     let sessions = StoredValue::new(sessions);
     // Optimistic end: the session id being ended hides at once; a refusal brings it back.
     let ending = RwSignal::new(None::<String>);
-    let message = RwSignal::new(None::<String>);
+    // A rollback explanation belongs to one session: once that session is no longer the
+    // active one (staff ended it, another tab did), the explanation is stale and goes.
+    let refusal = RwSignal::new(None::<(String, String)>);
     let active = Memo::new(move |_| {
         let hidden = ending.get();
         rows.with(|rs| {
             rs.iter()
                 .find(|s| s.status.is_active() && Some(&s.id) != hidden.as_ref())
                 .cloned()
+        })
+    });
+    let message = Signal::derive(move || {
+        refusal.with(|r| {
+            let (id, text) = r.as_ref()?;
+            active.with(|a| a.as_ref().filter(|a| &a.id == id).map(|_| text.clone()))
         })
     });
     let loaded = Memo::new(move |prev: Option<&bool>| {
@@ -145,7 +173,7 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
         } else {
             SessionStatus::Completed
         };
-        message.set(None);
+        refusal.set(None);
         ending.set(Some(s.id.clone()));
         leptos::task::spawn_local(async move {
             let token = auth.fresh_token().await;
@@ -161,15 +189,19 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
                 Ok(None) => {
                     // The session moved on meanwhile (e.g. staff started it): show the truth.
                     ending.try_set(None);
-                    message.try_set(Some(
+                    refusal.try_set(Some((
+                        s.id.clone(),
                         "The session changed before it could be ended. Please try again.".into(),
-                    ));
+                    )));
                     sessions.with_value(|q| q.refresh());
                 }
                 Err(e) => {
                     ending.try_set(None);
-                    message.try_set(Some(format!(
-                        "Could not end the session — it is still active. The server said: {e}"
+                    refusal.try_set(Some((
+                        s.id.clone(),
+                        format!(
+                            "Could not end the session — it is still active. The server said: {e}"
+                        ),
                     )));
                     sessions.with_value(|q| q.refresh());
                 }
@@ -178,7 +210,7 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
     });
     // Owned here, not by the form: the form is gone as soon as the banner shows.
     let on_created = Callback::new(move |_: SessionRow| {
-        message.set(None);
+        refusal.set(None);
         sessions.with_value(|q| q.refresh());
     });
     // While the PATCH is in flight the banner is already gone (optimistic).
@@ -192,7 +224,7 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
 
     view! {
         <ActiveSessionBanner active=shown ending=Signal::derive(move || ending.get().is_some())
-            message=message.into() on_end=end/>
+            message=message on_end=end/>
         {move || match status.get() {
             QueryStatus::Error(e) if !loaded.get() => Some(view! {
                 <p class="notice notice--error" role="alert">"Could not load your sessions: " {e}</p>

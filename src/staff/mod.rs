@@ -12,7 +12,7 @@ use crate::session::api::Rest;
 use crate::session::auth::{AppRole, Auth};
 use crate::session::banner::{elapsed_text, kind_label};
 use crate::session::signin::SignInCard;
-use crate::session::{AccountChip, provide_page_services};
+use crate::session::{AccountChip, ConnectionPill, provide_page_services};
 use crate::sync::{self, LiveQuerySpec, QueryStatus};
 
 pub const STAFF_STORAGE_KEY: &str = "concierge.auth.staff";
@@ -55,25 +55,6 @@ pub fn StaffPage() -> impl IntoView {
                 }.into_any(),
             }}
         </main>
-    }
-}
-
-#[component]
-fn ConnectionPill() -> impl IntoView {
-    let d = sync::use_sync_diagnostics();
-    let state = move || d.with(|d| d.connection);
-    view! {
-        <span class="conn" data-testid="connection"
-            data-state=move || format!("{:?}", state()).to_lowercase()>
-            <span class="conn__dot" aria-hidden="true"></span>
-            {move || match state() {
-                sync::ConnectionState::Live => "Live",
-                sync::ConnectionState::Connecting => "Connecting",
-                sync::ConnectionState::Reconnecting => "Reconnecting",
-                sync::ConnectionState::Polling => "Polling",
-                sync::ConnectionState::Offline => "Offline",
-            }}
-        </span>
     }
 }
 

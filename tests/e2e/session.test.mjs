@@ -120,6 +120,8 @@ for (const mode of [
       await staff.locator('[data-testid="mine-list"] [data-testid="action-completed"]').click();
       const tEnd = await waitState(customer, 'none');
       await waitState(tab2, 'none', 8000);
+      assert.equal(await customer.getByTestId('banner-message').count(), 0,
+        'the rollback explanation goes with the session it was about');
       if (mode.shots) await screenshot(customer, 'session-banner-ended');
 
       assert.equal(await other.locator('[data-testid="active-session-banner"]').getAttribute('data-state'), 'none');

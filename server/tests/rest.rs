@@ -352,6 +352,12 @@ async fn writes_constraints_and_representation() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    let e = r.json::<Value>().await.unwrap();
+    assert_eq!(
+        e["code"], "PGRST413",
+        "PostgREST-shaped, not axum's plain text: {e}"
+    );
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
     // Anon writes nothing.
     let (st, body) = send(
         reqwest::Method::POST,

@@ -31,6 +31,29 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// The request body, with axum's plain-text rejections (too large, unreadable) turned into
+/// PostgREST's error body, so every error a client sees from `/rest/v1` has one shape.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = RestError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, RestError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(Body)
+            .map_err(|e| {
+                let status = e.status();
+                let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "PGRST413"
+                } else {
+                    "PGRST102"
+                };
+                RestError::new(status, code, e.body_text())
+            })
+    }
+}
+
 /// The caller, from `Authorization: Bearer` when present, else the `apikey` header/param.
 pub fn principal(
     state: &AppState,
@@ -272,7 +295,7 @@ async fn create(
     Path(name): Path<String>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, RestError> {
     let req = parse_request(&state, &name, &headers, raw)?;
     let rows = parse_rows(&body)?;
@@ -293,7 +316,7 @@ async fn update(
     Path(name): Path<String>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, RestError> {
     let req = parse_request(&state, &name, &headers, raw)?;
     let patch = match serde_json::from_slice::<Value>(&body)

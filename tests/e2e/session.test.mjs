@@ -3,7 +3,9 @@
 // ActiveSessionBanner follows every step. Run twice: realtime on, and polling only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, screenshot } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startServer, launchBrowser, newPage, screenshot, rest } from './harness.mjs';
 
 const STAFF = { email: 'staff@concierge.test', password: 'concierge-staff', name: 'Priya Sharma' };
 const STEP_MS = Number(process.env.SESSION_E2E_STEP_MS ?? 1000);
@@ -139,3 +141,64 @@ for (const mode of [
     }
   });
 }
+
+// Issue 4's promise: the banner keeps telling the truth while the server is stopped and
+// restarted. Staff accept the request while the server is down (written straight into its
+// SQLite file), so no realtime event can ever carry it: only a poll or the snapshot taken after
+// resubscribing can bring it to the banner.
+test('the banner survives a server restart: nothing lost, resync after', async () => {
+  const server = await startServer({ appConfig: { poll_base_ms: 2000, poll_max_ms: 4000 } });
+  try {
+    const customer = await newPage(browser, { width: 1280, height: 800 });
+    await signUp(customer, server.baseUrl, 'Ravi Iyer', `ravi-${Date.now()}@guest.test`);
+    await customer.getByTestId('request-topic').fill('Extra pillows, please');
+    await customer.getByTestId('request-submit').click();
+    await waitState(customer, 'pending');
+    const pillState = () => customer.getByTestId('connection').getAttribute('data-state');
+    const waitPill = (want, ms) => customer.waitForFunction(
+      ([w]) => (document.querySelector('[data-testid="connection"]')?.dataset.state === 'live') === w,
+      [want], { timeout: ms });
+    await waitPill(true, 10000);
+    const staffAuth = await fetch(`${server.baseUrl}/auth/v1/token?grant_type=password`, {
+      method: 'POST',
+      headers: { apikey: server.keys.anon_key, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: STAFF.email, password: STAFF.password }),
+    }).then((r) => r.json());
+    const mine = await rest(server, 'GET', 'sessions?select=id&topic=eq.Extra%20pillows%2C%20please');
+    assert.equal(mine.body.length, 1);
+    const id = mine.body[0].id;
+
+    await server.stop();
+    await waitPill(false, 10000);
+    const down = await pillState();
+    assert.ok(['reconnecting', 'polling', 'offline', 'connecting'].includes(down), `pill while down: ${down}`);
+    const now = new Date().toISOString(); // 2026-11-22T03:11:16.123Z, the server's stored form
+    execFileSync('python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("UPDATE sessions SET status='waiting', staff_id=?, staff_name=?, updated_at=? WHERE id=? AND status='pending'",
+               (sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])).rowcount
+db.commit()
+sys.exit(0 if n == 1 else 1)
+`, join(server.dir, 'e2e.db'), staffAuth.user.id, STAFF.name, now, id]);
+    await customer.waitForTimeout(2500); // failed polls and reconnect attempts meanwhile
+    assert.equal(await state(customer), 'pending', 'the banner keeps what it knew while the server is away');
+
+    await server.start();
+    // Reconnect backoff (1, 2, 5, 10 s) then the resync, or the next poll (≤ 4 s), whichever first.
+    await waitState(customer, 'waiting', 12000);
+    assert.match(await customer.getByTestId('banner-headline').textContent(), new RegExp(STAFF.name));
+    await waitPill(true, 15000);
+
+    // And realtime carries the next step again, within the second.
+    const started = await rest(server, 'PATCH', `sessions?id=eq.${id}`, { status: 'live' },
+      { key: staffAuth.access_token });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await waitState(customer, 'live');
+    const errors = customer.consoleErrors.filter(
+      (e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket|poll failed: network error/.test(e));
+    assert.deepEqual(errors, [], 'no errors beyond the expected connection failures');
+  } finally {
+    await server.dispose();
+  }
+});

@@ -3,8 +3,8 @@
 //! the rows, with substring search instead of a JSON parse: 10,000 copies of every catalogue
 //! change go through here on the same two cores as the server.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -12,8 +12,9 @@ use memchr::memmem;
 use thiserror::Error;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
-use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
+use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::clock::{now_us, parse_commit_ms, wall_ms};
@@ -48,6 +49,29 @@ fn kiosk_binding(session: &str) -> String {
     format!(
         r#"{{"event":"INSERT","schema":"public","table":"kiosk_results","filter":"session_id=eq.{session}"}}"#
     )
+}
+
+/// Bytes read per `read` call. tungstenite 0.26 zero-fills its whole read buffer before every
+/// read; at the default 128 KiB that memset was about a third of this client's CPU with 10,000
+/// sockets each receiving one ~700-byte frame per catalogue change.
+const READ_BUFFER: usize = 4 * 1024;
+
+// Built once: `memmem::find` builds a searcher on every call.
+static CHANGE_FRAME: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"postgres_changes\",{"));
+static KIOSK_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(KIOSK_MARK.as_bytes()));
+static CATALOGUE_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(CATALOGUE_MARK.as_bytes()));
+static COMMIT_TS_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(br#""commit_timestamp":""#));
+
+fn finder_for(mark: &str) -> Option<&'static memmem::Finder<'static>> {
+    match mark {
+        KIOSK_MARK => Some(&KIOSK_FINDER),
+        CATALOGUE_MARK => Some(&CATALOGUE_FINDER),
+        _ => None,
+    }
 }
 
 const CATALOGUE_BINDING: &str = r#"{"event":"*","schema":"public","table":"events"}"#;
@@ -94,7 +118,10 @@ fn number_at(b: &[u8], at: usize) -> Option<(u64, usize)> {
 /// `<mark><a>:<b>` at its first occurrence.
 fn marker_pair(text: &str, mark: &str) -> Option<(u64, u64)> {
     let b = text.as_bytes();
-    let pos = memmem::find(b, mark.as_bytes())? + mark.len();
+    let pos = match finder_for(mark) {
+        Some(f) => f.find(b),
+        None => memmem::find(b, mark.as_bytes()),
+    }? + mark.len();
     let (a, end) = number_at(b, pos)?;
     if b.get(end) != Some(&b':') {
         return None;
@@ -107,9 +134,16 @@ fn marker_pair(text: &str, mark: &str) -> Option<(u64, u64)> {
 /// of the same column in `old_record`, and sequence numbers only grow per row.
 fn max_marker_pair(text: &str, mark: &str) -> Option<(u64, u64)> {
     let b = text.as_bytes();
+    match finder_for(mark) {
+        Some(f) => best_pair(b, mark.len(), f.find_iter(b)),
+        None => best_pair(b, mark.len(), memmem::find_iter(b, mark.as_bytes())),
+    }
+}
+
+fn best_pair(b: &[u8], mark_len: usize, at: impl Iterator<Item = usize>) -> Option<(u64, u64)> {
     let mut best: Option<(u64, u64)> = None;
-    for pos in memmem::find_iter(b, mark.as_bytes()) {
-        let at = pos + mark.len();
+    for pos in at {
+        let at = pos + mark_len;
         if let Some((a, end)) = number_at(b, at)
             && b.get(end) == Some(&b':')
             && let Some((c, _)) = number_at(b, end + 1)
@@ -122,9 +156,8 @@ fn max_marker_pair(text: &str, mark: &str) -> Option<(u64, u64)> {
 }
 
 fn commit_ms(text: &str) -> Option<i64> {
-    const KEY: &[u8] = br#""commit_timestamp":""#;
     let b = text.as_bytes();
-    let start = memmem::find(b, KEY)? + KEY.len();
+    let start = COMMIT_TS_FINDER.find(b)? + COMMIT_TS_FINDER.needle().len();
     let len = memchr::memchr(b'"', &b[start..])?;
     parse_commit_ms(text.get(start..start + len)?)
 }
@@ -193,9 +226,16 @@ pub async fn connect(
     session: &str,
     permit: OwnedSemaphorePermit,
 ) -> Result<Ws, SocketError> {
-    let (mut ws, _resp) = timeout(SETUP_TIMEOUT, tokio_tungstenite::connect_async(url))
-        .await
-        .map_err(|_| SocketError::Timeout("connect"))??;
+    let (mut ws, _resp) = timeout(
+        SETUP_TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(
+            url,
+            Some(WebSocketConfig::default().read_buffer_size(READ_BUFFER)),
+            false,
+        ),
+    )
+    .await
+    .map_err(|_| SocketError::Timeout("connect"))??;
     ws.send(Message::Text(
         join_frame("1", "realtime:kiosk", &kiosk_binding(session)).into(),
     ))
@@ -215,60 +255,77 @@ pub async fn listen(
 ) {
     // Stagger heartbeats so 10,000 sockets don't all beat in the same millisecond.
     let offset = Duration::from_millis((index as u64 * 7919) % HEARTBEAT.as_millis() as u64);
-    let mut beat = interval_at(Instant::now() + offset, HEARTBEAT);
-    beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let first_beat = Instant::now() + offset;
     let mut hb_ref: u64 = 0;
     let mut catalogue_joined = false;
+    // The heartbeat timer and the phase watch are pinned once and re-armed only when they fire:
+    // creating them afresh on every received frame registered a waiter on the one watch shared
+    // by all 10,000 tasks (a lock each time) and re-polled the timer, per delivery.
+    let beat = sleep_until(first_beat);
+    tokio::pin!(beat);
     loop {
-        tokio::select! {
-            msg = ws.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
-                    let text = t.as_str();
-                    if memmem::find(text.as_bytes(), b"\"postgres_changes\",{").is_some() {
-                        on_change(text, &session, &shared);
-                    } else if let Some(c) = decode_control(text) {
-                        match (c.topic.as_str(), c.event.as_str(), c.status.as_deref()) {
-                            ("realtime:catalogue", "system", Some("ok")) => {
-                                shared.catalogue_ready.fetch_add(1, Ordering::Relaxed);
-                            }
-                            ("phoenix", "phx_reply", Some("ok")) | (_, "phx_reply", Some("ok")) => {}
-                            _ => {
-                                shared.unexpected.fetch_add(1, Ordering::Relaxed);
-                            }
+        let changed = {
+            let changed = phase.changed();
+            tokio::pin!(changed);
+            loop {
+                tokio::select! {
+                    biased;
+                    msg = ws.next() => match msg {
+                        Some(Ok(Message::Text(t))) => on_text(t.as_str(), &session, &shared),
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                            shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            return;
                         }
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                    shared.dropped.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                Some(Ok(_)) => {}
-            },
-            _ = beat.tick() => {
-                hb_ref += 1;
-                let frame = format!(r#"[null,"hb{hb_ref}","phoenix","heartbeat",{{}}]"#);
-                if ws.send(Message::Text(frame.into())).await.is_err() {
-                    shared.dropped.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-            },
-            changed = phase.changed() => {
-                let now = if changed.is_ok() { *phase.borrow_and_update() } else { Phase::Stop };
-                match now {
-                    Phase::JoinCatalogue if !catalogue_joined => {
-                        catalogue_joined = true;
-                        let frame = join_frame("2", "realtime:catalogue", CATALOGUE_BINDING);
+                        Some(Ok(_)) => {}
+                    },
+                    () = &mut beat => {
+                        beat.as_mut().reset(Instant::now() + HEARTBEAT);
+                        hb_ref += 1;
+                        let frame = format!(r#"[null,"hb{hb_ref}","phoenix","heartbeat",{{}}]"#);
                         if ws.send(Message::Text(frame.into())).await.is_err() {
                             shared.dropped.fetch_add(1, Ordering::Relaxed);
                             return;
                         }
-                    }
-                    Phase::Stop => {
-                        let _ = ws.close(None).await;
-                        return;
-                    }
-                    _ => {}
+                    },
+                    changed = &mut changed => break changed,
                 }
+            }
+        };
+        let now = if changed.is_ok() {
+            *phase.borrow_and_update()
+        } else {
+            Phase::Stop
+        };
+        match now {
+            Phase::JoinCatalogue if !catalogue_joined => {
+                catalogue_joined = true;
+                let frame = join_frame("2", "realtime:catalogue", CATALOGUE_BINDING);
+                if ws.send(Message::Text(frame.into())).await.is_err() {
+                    shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+            Phase::Stop => {
+                let _ = ws.close(None).await;
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Handles one text frame: a change (the hot path) or a control message.
+fn on_text(text: &str, session: &str, shared: &Shared) {
+    if CHANGE_FRAME.find(text.as_bytes()).is_some() {
+        on_change(text, session, shared);
+    } else if let Some(c) = decode_control(text) {
+        match (c.topic.as_str(), c.event.as_str(), c.status.as_deref()) {
+            ("realtime:catalogue", "system", Some("ok")) => {
+                shared.catalogue_ready.fetch_add(1, Ordering::Relaxed);
+            }
+            ("phoenix", "phx_reply", Some("ok")) | (_, "phx_reply", Some("ok")) => {}
+            _ => {
+                shared.unexpected.fetch_add(1, Ordering::Relaxed);
             }
         }
     }

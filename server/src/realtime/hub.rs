@@ -7,10 +7,17 @@
 //!
 //! One dispatcher task consumes changes in commit order (the writer publishes under its lock)
 //! and pushes into each socket's bounded queue, so every socket sees commit order too.
+//!
+//! The dispatcher and every socket's writer task run on their own runtime ([`spawn_fanout`]):
+//! one catalogue change wakes 10,000 writer tasks, and on the server's main runtime those sat in
+//! the run queues ahead of the REST handlers, so a write's own HTTP response (and the next
+//! write) waited for the previous change's whole fan-out. On separate threads the OS scheduler
+//! interleaves them instead.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -22,6 +29,30 @@ use tokio_util::sync::CancellationToken;
 use crate::authz::{self, Principal};
 use crate::db::{Change, Table};
 use crate::realtime::matcher::{RowFilter, Scalar};
+
+/// The fan-out runtime; `None` if it could not be built (then fan-out shares the caller's).
+static FANOUT: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("realtime-fanout")
+        .enable_all()
+        .build()
+        .inspect_err(|e| tracing::warn!("realtime fan-out runtime: {e}; sharing the main one"))
+        .ok()
+});
+
+/// Spawns `fut` on the fan-out runtime (socket writers and the dispatcher).
+pub fn spawn_fanout<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match FANOUT.as_ref() {
+        Some(rt) => rt.spawn(fut),
+        None => tokio::spawn(fut),
+    }
+}
 
 /// Limits that keep one client from hurting the others.
 #[derive(Debug, Clone)]
@@ -99,6 +130,27 @@ pub struct Channel {
     pub bindings: Vec<Binding>,
 }
 
+/// Hasher for the hub's own channel ids (sequential `u64`s, never chosen by a client): one
+/// multiply instead of SipHash, on the fan-out's per-subscriber lookups.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
 #[derive(Default)]
 struct TableSubs {
     /// (column, value) of `eq` filters → channel ids (one entry per binding).
@@ -106,12 +158,12 @@ struct TableSubs {
     /// How many `eq` bindings use each column: the columns to look up per change.
     eq_cols: HashMap<&'static str, usize>,
     /// Channels with an unfiltered or non-`eq` binding on this table.
-    scan: HashMap<u64, usize>,
+    scan: IdMap<usize>,
 }
 
 #[derive(Default)]
 struct Index {
-    channels: HashMap<u64, Channel>,
+    channels: IdMap<Channel>,
     tables: HashMap<Table, TableSubs>,
 }
 
@@ -185,16 +237,22 @@ impl Index {
             return Vec::new();
         };
         let mut out: Vec<u64> = subs.scan.keys().copied().collect();
+        let mut from_eq = false;
         for col in subs.eq_cols.keys() {
             let Some(def) = change.table.column(col) else {
                 continue;
             };
             if let Some(v) = Scalar::from_row(def, row).and_then(|s| subs.eq.get(&(def.name, s))) {
+                from_eq = true;
                 out.extend_from_slice(v);
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        // The `scan` keys are distinct; `eq` lists hold one entry per binding and may overlap.
+        // The catalogue case (10,000 unfiltered channels) skips the sort.
+        if from_eq {
+            out.sort_unstable();
+            out.dedup();
+        }
         out
     }
 }
@@ -248,10 +306,16 @@ impl Hub {
             .len()
     }
 
-    /// Consumes committed changes in order until the writer side is dropped.
+    /// Consumes committed changes in order until the writer side is dropped. Runs on the
+    /// fan-out runtime, next to the socket writers it wakes.
     pub async fn run_dispatcher(self: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<Arc<Change>>) {
-        while let Some(change) = rx.recv().await {
-            self.dispatch(&change);
+        let task = spawn_fanout(async move {
+            while let Some(change) = rx.recv().await {
+                self.dispatch(&change);
+            }
+        });
+        if let Err(e) = task.await {
+            tracing::error!("realtime dispatcher stopped: {e}");
         }
     }
 
@@ -267,29 +331,45 @@ impl Hub {
             return 0;
         }
         let data = encode_data(change);
-        let mut frames: HashMap<(Vsn, Arc<str>, Vec<u32>), Utf8Bytes> = HashMap::new();
+        // One frame per distinct (serializer, topic, ids); almost every subscriber of a change
+        // shares the previous one's, so that is compared first, without hashing.
+        let mut frames: HashMap<FrameKey, Utf8Bytes> = HashMap::new();
+        let mut last: Option<(FrameKey, Utf8Bytes)> = None;
+        let mut ids: Vec<u32> = Vec::new();
         let mut sent = 0;
         for cid in candidates {
             let Some(ch) = idx.channels.get(&cid) else {
                 continue;
             };
-            let mut ids: Vec<u32> = ch
-                .bindings
-                .iter()
-                .filter(|b| b.matches(change, row))
-                .map(|b| b.id)
-                .collect();
+            ids.clear();
+            ids.extend(
+                ch.bindings
+                    .iter()
+                    .filter(|b| b.matches(change, row))
+                    .map(|b| b.id),
+            );
             if ids.is_empty() || !visible(&ch.principal, change) {
                 continue;
             }
-            ids.sort_unstable();
-            ids.dedup();
-            let key = (ch.vsn, ch.topic.clone(), ids);
-            let frame = match frames.get(&key) {
-                Some(f) => f.clone(),
-                None => {
-                    let f = Utf8Bytes::from(encode_frame(key.0, &key.1, &key.2, &data));
-                    frames.insert(key, f.clone());
+            if ids.len() > 1 {
+                ids.sort_unstable();
+                ids.dedup();
+            }
+            let frame = match &last {
+                Some(((vsn, topic, lids), f))
+                    if *vsn == ch.vsn && **topic == *ch.topic && *lids == ids =>
+                {
+                    f.clone()
+                }
+                _ => {
+                    let key = (ch.vsn, ch.topic.clone(), ids.clone());
+                    let f = frames
+                        .entry(key.clone())
+                        .or_insert_with(|| {
+                            Utf8Bytes::from(encode_frame(key.0, &key.1, &key.2, &data))
+                        })
+                        .clone();
+                    last = Some((key, f.clone()));
                     f
                 }
             };
@@ -300,6 +380,8 @@ impl Hub {
         sent
     }
 }
+
+type FrameKey = (Vsn, Arc<str>, Vec<u32>);
 
 /// Whether `p` may receive this change. An UPDATE is delivered when the row is visible after
 /// the change or was visible before it (so a subscriber learns that a row left its view).
@@ -426,6 +508,33 @@ mod tests {
             json!({"id": "y", "session_id": "B", "results": {}, "created_at": "t"}),
         );
         assert_eq!(hub.dispatch(&c), 0);
+    }
+
+    #[test]
+    fn one_frame_per_channel_when_several_bindings_match() {
+        let hub = Hub::new(Limits::default());
+        let all = Binding {
+            id: 3,
+            event: ChangeEvent::All,
+            table: Table::KioskResults,
+            filter: None,
+        };
+        let (_a, mut ra) = channel(
+            &hub,
+            Principal::Anon,
+            Vsn::V2,
+            vec![kiosk(1, "A"), kiosk(2, "A"), all],
+        );
+        let c = change(
+            Table::KioskResults,
+            ChangeType::Insert,
+            json!({"id": "x", "session_id": "A", "results": {}, "created_at": "t"}),
+        );
+        assert_eq!(hub.dispatch(&c), 1);
+        let m = Message::decode(ra.try_recv().unwrap().as_str(), Vsn::V2).unwrap();
+        let p: ChangesPayload = serde_json::from_value(m.payload).unwrap();
+        assert_eq!(p.ids, vec![1, 2, 3]);
+        assert!(ra.try_recv().is_err(), "one frame, not one per binding");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::authz::Principal;
 use crate::jwt::Keys;
-use crate::realtime::hub::{Channel, Hub, Outbox};
+use crate::realtime::hub::{Channel, Hub, Outbox, spawn_fanout};
 use crate::realtime::subscribe;
 
 /// A channel this socket has joined.
@@ -56,7 +56,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
     let kill = hub.shutdown.child_token();
     let outbox = Arc::new(Outbox::new(tx, kill.clone()));
     let writer_kill = kill.clone();
-    let writer = tokio::spawn(async move {
+    let writer = spawn_fanout(async move {
         // Created once: re-arming the cancellation waiter on every frame costs a lock each time.
         let cancelled = writer_kill.cancelled();
         tokio::pin!(cancelled);

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod boot;
+pub mod fixed;
 pub mod kiosk;
 pub mod pages;
 pub mod session;

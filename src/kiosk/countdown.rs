@@ -22,7 +22,7 @@ pub fn Countdown(
     let progress = move || {
         let left = remaining_ms.get();
         let total = total_ms.max(1) as f64;
-        format!("{:.2}", 100.0 - (left / total).clamp(0.0, 1.0) * 100.0)
+        crate::fixed::fixed(100.0 - (left / total).clamp(0.0, 1.0) * 100.0, 2)
     };
     view! {
         <div class="countdown" data-testid="idle-warning">

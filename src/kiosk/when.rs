@@ -203,7 +203,7 @@ pub fn distance(km: f64) -> String {
     } else if km < 1.0 {
         format!("{} m", ((km * 1000.0) / 10.0).round() as i64 * 10)
     } else if km < 10.0 {
-        format!("{km:.1} km")
+        format!("{} km", crate::fixed::fixed(km, 1))
     } else {
         format!("{} km", km.round() as i64)
     }

@@ -103,16 +103,22 @@ pub fn ConnectionPill() -> impl IntoView {
     let state = move || d.with(|d| d.connection);
     view! {
         <span class="conn" data-testid="connection"
-            data-state=move || format!("{:?}", state()).to_lowercase()>
+            data-state=move || connection_key(state())>
             <span class="conn__dot" aria-hidden="true"></span>
-            {move || match state() {
-                sync::ConnectionState::Live => "Live",
-                sync::ConnectionState::Connecting => "Connecting",
-                sync::ConnectionState::Reconnecting => "Reconnecting",
-                sync::ConnectionState::Polling => "Polling",
-                sync::ConnectionState::Offline => "Offline",
-            }}
+            {move || sync::connection_label(state())}
         </span>
+    }
+}
+
+/// The pill's `data-state`: the state's name in lower case. A plain match, not
+/// `format!("{:?}").to_lowercase()`, which pulls the Unicode case tables into the wasm.
+fn connection_key(state: sync::ConnectionState) -> &'static str {
+    match state {
+        sync::ConnectionState::Live => "live",
+        sync::ConnectionState::Connecting => "connecting",
+        sync::ConnectionState::Reconnecting => "reconnecting",
+        sync::ConnectionState::Polling => "polling",
+        sync::ConnectionState::Offline => "offline",
     }
 }
 
@@ -266,5 +272,24 @@ fn History(rows: Signal<Vec<SessionRow>>) -> impl IntoView {
                 </ul>
             </section>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_key;
+    use crate::sync::ConnectionState;
+
+    #[test]
+    fn connection_key_is_the_state_name_in_lower_case() {
+        for state in [
+            ConnectionState::Live,
+            ConnectionState::Connecting,
+            ConnectionState::Reconnecting,
+            ConnectionState::Polling,
+            ConnectionState::Offline,
+        ] {
+            assert_eq!(connection_key(state), format!("{state:?}").to_lowercase());
+        }
     }
 }

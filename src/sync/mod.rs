@@ -169,28 +169,9 @@ where
     T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static,
 {
     let rows = RwSignal::new(Vec::<T>::new());
-    let state = RwSignal::new(QueryState {
-        status: QueryStatus::Loading,
-        channel: ChannelStatus::Idle,
-    });
-    let status = Memo::new(move |_| state.with(|s| s.status.clone()));
-    let channel = Memo::new(move |_| state.with(|s| s.channel.clone()));
-    let Some(engine) = use_sync_engine() else {
-        leptos::logging::error!("use_live_query({}): no sync engine in context", spec.table);
-        state.set(QueryState {
-            status: QueryStatus::Error("the sync engine is not running".into()),
-            channel: ChannelStatus::Idle,
-        });
-        return LiveQuery {
-            rows: rows.into(),
-            status: status.into(),
-            channel: channel.into(),
-            id: None,
-            engine: StoredValue::new(None),
-            _row: PhantomData,
-        };
-    };
     let table = spec.table.clone();
+    // Only the row parsing depends on `T`; the rest is shared by every row type
+    // (`subscribe_rows`) so it is compiled once, not once per row type.
     let on_rows = move |values: Vec<serde_json::Value>| {
         let parsed: Vec<T> = values
             .into_iter()
@@ -206,6 +187,45 @@ where
             rows.try_set(parsed);
         }
     };
+    let q = subscribe_rows(spec, std::rc::Rc::new(on_rows));
+    LiveQuery {
+        rows: rows.into(),
+        status: q.status,
+        channel: q.channel,
+        id: q.id,
+        engine: q.engine,
+        _row: PhantomData,
+    }
+}
+
+/// The part of a [`LiveQuery`] that does not depend on its row type.
+struct Subscription {
+    status: Signal<QueryStatus>,
+    channel: Signal<ChannelStatus>,
+    id: Option<QueryId>,
+    engine: StoredValue<Option<SyncEngine>>,
+}
+
+fn subscribe_rows(spec: LiveQuerySpec, on_rows: shell::RowsSink) -> Subscription {
+    let state = RwSignal::new(QueryState {
+        status: QueryStatus::Loading,
+        channel: ChannelStatus::Idle,
+    });
+    let status = Memo::new(move |_| state.with(|s| s.status.clone()));
+    let channel = Memo::new(move |_| state.with(|s| s.channel.clone()));
+    let Some(engine) = use_sync_engine() else {
+        leptos::logging::error!("use_live_query({}): no sync engine in context", spec.table);
+        state.set(QueryState {
+            status: QueryStatus::Error("the sync engine is not running".into()),
+            channel: ChannelStatus::Idle,
+        });
+        return Subscription {
+            status: status.into(),
+            channel: channel.into(),
+            id: None,
+            engine: StoredValue::new(None),
+        };
+    };
     let on_state = move |s: QueryState| {
         if state.try_with_untracked(|cur| *cur != s).unwrap_or(false) {
             state.try_set(s);
@@ -213,15 +233,13 @@ where
     };
     let id = engine
         .shell
-        .subscribe(spec, std::rc::Rc::new(on_rows), std::rc::Rc::new(on_state));
+        .subscribe(spec, on_rows, std::rc::Rc::new(on_state));
     let shell = engine.shell.clone();
     on_cleanup(move || shell.unsubscribe(id));
-    LiveQuery {
-        rows: rows.into(),
+    Subscription {
         status: status.into(),
         channel: channel.into(),
         id: Some(id),
         engine: StoredValue::new(Some(engine)),
-        _row: PhantomData,
     }
 }

@@ -34,7 +34,7 @@ pub fn SyncDiagnosticsPanel() -> impl IntoView {
             {row("Realtime events", "diag-events", text(|d| d.realtime_events.to_string()))}
             {row("Polls made", "diag-polls", text(|d| d.polls_made.to_string()))}
             {row("Polls skipped", "diag-skipped", text(|d| d.polls_skipped.to_string()))}
-            {row("Poll interval", "diag-interval", text(|d| format!("{:.1} s", d.poll_interval_ms as f64 / 1000.0)))}
+            {row("Poll interval", "diag-interval", text(|d| format!("{} s", crate::fixed::fixed(d.poll_interval_ms as f64 / 1000.0, 1))))}
             {row("Reconnects", "diag-reconnects", text(|d| d.reconnects.to_string()))}
             {row(
                 "Last update latency",

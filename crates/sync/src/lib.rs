@@ -33,6 +33,7 @@
 
 pub mod backoff;
 pub mod channel;
+mod decimal;
 pub mod engine;
 pub mod poller;
 pub mod socket;

@@ -200,9 +200,10 @@ impl LiveQuerySpec {
 fn cell_equals(cell: &Value, text: &str) -> bool {
     match cell {
         Value::String(s) => s == text,
-        Value::Number(n) => match (n.as_f64(), text.parse::<f64>()) {
-            (Some(a), Ok(b)) => a == b,
-            _ => n.to_string() == text,
+        // `text.parse::<f64>() == Ok(a)`, decided without linking `f64::from_str`.
+        Value::Number(n) => match n.as_f64().and_then(|a| crate::decimal::denotes(text, a)) {
+            Some(equal) => equal,
+            None => n.to_string() == text,
         },
         Value::Bool(b) => text.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
         Value::Null => false,

@@ -50,7 +50,8 @@ pub const USAGE: &str =
   [--kiosk-writers 64]         concurrent HTTP writers for the kiosk workload
   [--kiosk-rates 2000,0]       kiosk runs, changes/s (0 = unpaced, as fast as possible)
   [--catalogue-rates 20,50]    catalogue runs, changes/s, each delivered to every socket
-  [--markdown FILE]            write the results as a Markdown section body";
+  [--markdown FILE]            write the results as a Markdown section body
+concierge-bench client [--help]  CPU cost of the app's sync core (no server; see its --help)";
 
 fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
 where

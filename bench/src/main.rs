@@ -7,6 +7,7 @@
 //! catalogue-like workload (each change to all sockets), then closes everything and exits.
 
 mod args;
+mod client;
 mod clock;
 mod procinfo;
 mod report;
@@ -33,6 +34,10 @@ use workload::Rest;
 const CATALOGUE_WRITERS: usize = 4;
 
 fn main() -> ExitCode {
+    // `concierge-bench client …`: the sync core's CPU cost, no server involved.
+    if std::env::args().nth(1).as_deref() == Some("client") {
+        return client::main(std::env::args().skip(2));
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(Some(a)) => a,
         Ok(None) => {

@@ -172,10 +172,10 @@ where
     let table = spec.table.clone();
     // Only the row parsing depends on `T`; the rest is shared by every row type
     // (`subscribe_rows`) so it is compiled once, not once per row type.
-    let on_rows = move |values: Vec<serde_json::Value>| {
+    let on_rows = move |values: Vec<concierge_sync::Row>| {
         let parsed: Vec<T> = values
-            .into_iter()
-            .filter_map(|v| match serde_json::from_value::<T>(v) {
+            .iter()
+            .filter_map(|v| match T::deserialize(&**v) {
                 Ok(row) => Some(row),
                 Err(e) => {
                     leptos::logging::warn!("{table}: skipping a row that does not parse: {e}");

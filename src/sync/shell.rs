@@ -22,7 +22,7 @@ use super::dom::{self, Listener};
 
 /// Callbacks into a view's signals. `Rc` so one can be called after the `sinks` borrow is
 /// released: a sink may run code that subscribes or unsubscribes.
-pub type RowsSink = Rc<dyn Fn(Vec<serde_json::Value>)>;
+pub type RowsSink = Rc<dyn Fn(Vec<concierge_sync::Row>)>;
 pub type StateSink = Rc<dyn Fn(QueryState)>;
 
 struct Sinks {

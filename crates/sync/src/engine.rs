@@ -14,7 +14,7 @@ use crate::channel::{Channel, ChannelEvent, ChannelStatus};
 use crate::poller::{FetchReason, Gate, Poller};
 use crate::socket::{ConnId, Socket, SocketState, SocketTick};
 use crate::spec::{Endpoint, FetchId, HttpRequest, LiveQuerySpec, QueryId};
-use crate::store::{ChangeOutcome, Store};
+use crate::store::{ChangeOutcome, Row, Store};
 use crate::timestamp::parse_millis;
 
 /// Every interval and timeout of the engine (so tests run the same code fast).
@@ -164,10 +164,10 @@ pub enum Action {
     SetTimer {
         at: Option<Millis>,
     },
-    /// The query's rows changed: sorted, limited, as JSON objects.
+    /// The query's rows changed: sorted, limited, shared (cheap to emit, cheap to compare).
     Rows {
         query: QueryId,
-        rows: Vec<Value>,
+        rows: Vec<Row>,
     },
     QueryState {
         query: QueryId,
@@ -343,7 +343,7 @@ impl Engine {
     }
 
     /// The rows of a query as last merged (sorted, limited).
-    pub fn rows(&self, query: QueryId) -> Option<Vec<Value>> {
+    pub fn rows(&self, query: QueryId) -> Option<Vec<Row>> {
         self.queries.get(&query).map(|q| q.store.view())
     }
 

@@ -52,4 +52,4 @@ pub use engine::{
 pub use poller::FetchReason;
 pub use socket::{ConnId, SocketState};
 pub use spec::{Endpoint, FetchId, HttpRequest, LiveQuerySpec, OrderBy, QueryId, VersionSource};
-pub use store::{ChangeOutcome, Store};
+pub use store::{ChangeOutcome, Row, Store};

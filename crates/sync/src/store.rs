@@ -21,6 +21,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use concierge_wire::realtime::{ChangeData, ChangeType};
 use serde_json::{Map, Value};
@@ -41,12 +42,46 @@ pub enum ChangeOutcome {
     Ignored,
 }
 
+/// One row as the store hands it out: shared, because every change re-emits the whole sorted
+/// view and copying each row for it cost more than everything else the engine does.
+pub type Row = Arc<Map<String, Value>>;
+
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
-    row: Map<String, Value>,
+    row: Row,
+    /// The row's `order` cells, parsed once when the row is stored rather than on every
+    /// comparison of every sort.
+    sort_key: Vec<SortCell>,
     version: Option<i64>,
     /// Sequence of the realtime event that last wrote it; 0 when it came from a snapshot.
     seq: u64,
+}
+
+/// One cell of a row's sort key; `None` is SQL null (or a missing column).
+#[derive(Debug, Clone, PartialEq)]
+struct SortCell(Option<SortValue>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum SortValue {
+    Number(f64),
+    Bool(bool),
+    /// Text, with its instant when it reads as a timestamp (timestamps sort by time, so
+    /// `…+01:00` and `…Z` forms of the same moment compare equal).
+    Text(String, Option<i64>),
+    /// Arrays and objects, by their JSON text.
+    Other(String),
+}
+
+impl SortCell {
+    fn of(v: Option<&Value>) -> SortCell {
+        SortCell(match v {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(SortValue::Number(n.as_f64().unwrap_or(0.0))),
+            Some(Value::Bool(b)) => Some(SortValue::Bool(*b)),
+            Some(Value::String(s)) => Some(SortValue::Text(s.clone(), parse_micros(s))),
+            Some(other) => Some(SortValue::Other(other.to_string())),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +151,21 @@ impl Store {
         }
     }
 
+    fn entry(&self, row: Map<String, Value>, version: Option<i64>, seq: u64) -> Entry {
+        let sort_key = self
+            .spec
+            .order
+            .iter()
+            .map(|o| SortCell::of(row.get(&o.column)))
+            .collect();
+        Entry {
+            row: Arc::new(row),
+            sort_key,
+            version,
+            seq,
+        }
+    }
+
     /// Applies one `postgres_changes` event.
     pub fn apply_change(&mut self, change: &ChangeData) -> ChangeOutcome {
         if change.table != self.spec.table
@@ -143,7 +193,7 @@ impl Store {
                     if newer(e.version, version) {
                         return ChangeOutcome::Stale;
                     }
-                    if e.version == version && e.row == *record {
+                    if e.version == version && *e.row == *record {
                         return ChangeOutcome::Duplicate;
                     }
                 }
@@ -161,14 +211,8 @@ impl Store {
                         ChangeOutcome::Duplicate
                     };
                 }
-                self.rows.insert(
-                    key,
-                    Entry {
-                        row: record.clone(),
-                        version,
-                        seq,
-                    },
-                );
+                let entry = self.entry(record.clone(), version, seq);
+                self.rows.insert(key, entry);
                 self.revision += 1;
                 ChangeOutcome::Applied
             }
@@ -226,18 +270,12 @@ impl Store {
             }
             if let Some(e) = self.rows.get(&key) {
                 let realtime_is_newer = e.seq > mark && !newer(version, e.version);
-                if realtime_is_newer || newer(e.version, version) || e.row == row {
+                if realtime_is_newer || newer(e.version, version) || *e.row == row {
                     continue;
                 }
             }
-            self.rows.insert(
-                key,
-                Entry {
-                    row,
-                    version,
-                    seq: 0,
-                },
-            );
+            let entry = self.entry(row, version, 0);
+            self.rows.insert(key, entry);
             changed = true;
         }
         let before = self.rows.len();
@@ -250,30 +288,31 @@ impl Store {
         changed
     }
 
-    /// The rows in the query's order (ties broken by key), cut to its limit.
-    pub fn view(&self) -> Vec<Value> {
+    /// The rows in the query's order (ties broken by key), cut to its limit. Cheap: the sort
+    /// keys are pre-parsed and the rows are shared, not copied.
+    pub fn view(&self) -> Vec<Row> {
         let mut entries: Vec<(&String, &Entry)> = self.rows.iter().collect();
         let order = &self.spec.order;
-        entries.sort_by(|(ka, a), (kb, b)| compare_rows(order, &a.row, &b.row).then(ka.cmp(kb)));
+        entries.sort_by(|(ka, a), (kb, b)| {
+            compare_keys(order, &a.sort_key, &b.sort_key).then(ka.cmp(kb))
+        });
         let limit = self.spec.limit.map_or(usize::MAX, |n| n as usize);
         entries
             .into_iter()
             .take(limit)
-            .map(|(_, e)| Value::Object(e.row.clone()))
+            .map(|(_, e)| Arc::clone(&e.row))
             .collect()
     }
 }
 
-fn compare_rows(order: &[OrderBy], a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
-    for o in order {
-        let ca = a.get(&o.column).filter(|v| !v.is_null());
-        let cb = b.get(&o.column).filter(|v| !v.is_null());
+fn compare_keys(order: &[OrderBy], a: &[SortCell], b: &[SortCell]) -> Ordering {
+    for (o, (ca, cb)) in order.iter().zip(a.iter().zip(b)) {
         // Postgres: NULLS LAST for ASC, NULLS FIRST for DESC — i.e. null is "largest".
-        let ord = match (ca, cb) {
+        let ord = match (&ca.0, &cb.0) {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
-            (Some(x), Some(y)) => compare_cells(x, y),
+            (Some(x), Some(y)) => compare_values(x, y),
         };
         let ord = if o.descending { ord.reverse() } else { ord };
         if ord != Ordering::Equal {
@@ -283,17 +322,31 @@ fn compare_rows(order: &[OrderBy], a: &Map<String, Value>, b: &Map<String, Value
     Ordering::Equal
 }
 
-fn compare_cells(a: &Value, b: &Value) -> Ordering {
+/// A total order (the standard sort may panic on one that is not, and rows come from the
+/// network): within a column every value normally has one kind; mixed kinds are ranked by kind.
+/// Text that reads as a timestamp sorts by instant (so `…+01:00` and `…Z` forms of one moment
+/// agree), ahead of text that does not, which sorts by its characters.
+fn compare_values(a: &SortValue, b: &SortValue) -> Ordering {
+    use SortValue::*;
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
-            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
-        }
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::String(x), Value::String(y)) => match (parse_micros(x), parse_micros(y)) {
-            (Some(tx), Some(ty)) => tx.cmp(&ty),
-            _ => x.cmp(y),
+        (Number(x), Number(y)) => x.total_cmp(y),
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (Text(x, tx), Text(y, ty)) => match (tx, ty) {
+            (Some(tx), Some(ty)) => tx.cmp(ty).then_with(|| x.cmp(y)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => x.cmp(y),
         },
-        _ => a.to_string().cmp(&b.to_string()),
+        (Other(x), Other(y)) => x.cmp(y),
+        _ => kind_rank(a).cmp(&kind_rank(b)),
+    }
+}
+
+fn kind_rank(v: &SortValue) -> u8 {
+    match v {
+        SortValue::Number(_) => 0,
+        SortValue::Bool(_) => 1,
+        SortValue::Text(..) => 2,
+        SortValue::Other(_) => 3,
     }
 }

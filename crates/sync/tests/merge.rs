@@ -209,6 +209,64 @@ fn view_is_sorted_and_limited_like_postgrest() {
     );
 }
 
+/// Rows come from the network, so a sort column may hold anything. The standard sort may
+/// panic when the comparison is not a total order; this mix once made a cycle (an instant
+/// compared by time, a non-timestamp by characters) and must now sort, the same way
+/// whatever order the rows arrived in.
+#[test]
+fn view_sorts_mixed_and_hostile_cells_without_panicking_and_deterministically() {
+    let cells = [
+        json!("2026-01-01T03:00:00+05:00"),
+        json!("2025-12-31T23:00:00Z"),
+        json!("2026-00"),
+        json!("zzz"),
+        json!(3),
+        json!(-1.5),
+        json!(true),
+        json!(false),
+        json!([1, 2]),
+        json!({"a": 1}),
+        Value::Null,
+        json!(""),
+    ];
+    let spec = LiveQuerySpec::new("events").order_by("starts_at", false);
+    let mut first: Option<Vec<String>> = None;
+    // Every rotation of the input order, so insertion order cannot be what sorts them.
+    for shift in 0..cells.len() {
+        let mut s = Store::new(spec.clone());
+        let rows: Vec<Value> = (0..cells.len())
+            .map(|i| {
+                let k = (i + shift) % cells.len();
+                json!({"id": format!("r{k:02}"), "starts_at": cells[k]})
+            })
+            .collect();
+        s.apply_snapshot(0, rows);
+        let ids: Vec<String> = s
+            .view()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(ids.len(), cells.len());
+        match &first {
+            None => first = Some(ids),
+            Some(f) => assert_eq!(&ids, f, "rotation {shift} sorted differently"),
+        }
+    }
+    let ids = first.unwrap_or_default();
+    let pos = |id: &str| ids.iter().position(|x| x == id).unwrap_or(usize::MAX);
+    // The two instants by time (22:00Z before 23:00Z), ahead of text that is no timestamp.
+    assert!(
+        pos("r00") < pos("r01") && pos("r01") < pos("r02"),
+        "{ids:?}"
+    );
+    assert!(pos("r05") < pos("r04"), "numbers by value: {ids:?}");
+    assert_eq!(
+        ids.last().map(String::as_str),
+        Some("r10"),
+        "null sorts last ascending"
+    );
+}
+
 #[test]
 fn engine_keeps_realtime_state_over_an_in_flight_poll() {
     let mut h = H::new(cfg());

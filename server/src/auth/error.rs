@@ -22,6 +22,10 @@ pub enum AuthApiError {
     InvalidEmail,
     #[error("{0}")]
     Validation(String),
+    #[error("Could not parse request body as JSON: {0}")]
+    BadJson(String),
+    #[error("Request body is larger than {0} bytes")]
+    BodyTooLarge(usize),
     #[error("Invalid Refresh Token: Refresh Token Not Found")]
     RefreshTokenNotFound,
     #[error("Invalid Refresh Token: Already Used")]
@@ -49,10 +53,12 @@ impl AuthApiError {
             InvalidCredentials
             | InvalidEmail
             | Validation(_)
+            | BadJson(_)
             | RefreshTokenNotFound
             | RefreshTokenAlreadyUsed
             | UnsupportedGrant => StatusCode::BAD_REQUEST,
             UserAlreadyExists | WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             NoAuthorization | BadApiKey => StatusCode::UNAUTHORIZED,
             BadJwt(_) | SessionNotFound | UserNotFound => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,6 +73,8 @@ impl AuthApiError {
             WeakPassword(_) => "weak_password",
             InvalidEmail => "email_address_invalid",
             Validation(_) => "validation_failed",
+            BadJson(_) => "bad_json",
+            BodyTooLarge(_) => "request_too_large",
             RefreshTokenNotFound => "refresh_token_not_found",
             RefreshTokenAlreadyUsed => "refresh_token_already_used",
             UnsupportedGrant => "unsupported_grant_type",

@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -342,6 +343,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/v1/token", post(token))
         .route("/auth/v1/logout", post(logout))
         .route("/auth/v1/user", get(user))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 fn ok_json(headers: &HeaderMap, status: StatusCode, body: Value) -> Response {
@@ -353,15 +355,25 @@ fn ok_json(headers: &HeaderMap, status: StatusCode, body: Value) -> Response {
     r
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, AuthApiError> {
+/// Credentials and refresh tokens are small; anything near this size is not a real client.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The body as a JSON object, or GoTrue's error shape (never axum's plain-text rejection).
+fn parse_body(body: Result<Bytes, BytesRejection>) -> Result<Value, AuthApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AuthApiError::BodyTooLarge(MAX_BODY_BYTES)
+        } else {
+            AuthApiError::Validation(format!("Could not read the request body: {e}"))
+        }
+    })?;
     if body.is_empty() {
         return Ok(json!({}));
     }
-    match serde_json::from_slice::<Value>(body) {
+    match serde_json::from_slice::<Value>(&body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        _ => Err(AuthApiError::Validation(
-            "Could not read the request body: expected a JSON object".into(),
-        )),
+        Ok(_) => Err(AuthApiError::BadJson("expected a JSON object".into())),
+        Err(e) => Err(AuthApiError::BadJson(e.to_string())),
     }
 }
 
@@ -372,11 +384,11 @@ fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
 async fn signup(
     State(s): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Rendered> {
     let r = async {
         s.auth.check_api_key(&headers)?;
-        let b = parse_body(&body)?;
+        let b = parse_body(body)?;
         let name = clean_name(
             b.get("data")
                 .and_then(|d| d.get("name"))
@@ -400,11 +412,11 @@ async fn token(
     State(s): State<AppState>,
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Rendered> {
     let r = async {
         s.auth.check_api_key(&headers)?;
-        let b = parse_body(&body)?;
+        let b = parse_body(body)?;
         match q.grant_type.as_deref() {
             Some("password") => {
                 s.auth

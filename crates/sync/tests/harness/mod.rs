@@ -161,7 +161,10 @@ impl H {
                 }
             }
             Action::Rows { query, rows } => {
-                self.rows.insert(*query, rows.clone());
+                self.rows.insert(
+                    *query,
+                    rows.iter().map(|r| Value::Object((**r).clone())).collect(),
+                );
             }
             Action::QueryState { query, state } => {
                 self.states.insert(*query, state.clone());

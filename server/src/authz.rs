@@ -7,8 +7,9 @@
 //!   `session_id=eq.<id>`; it writes nothing over REST (searches go through `/api`).
 //! - `service_role` may do everything.
 //! - A signed-in **customer** reads the catalogue like anon, and reads and writes only their own
-//!   `sessions` rows: an insert is forced to `customer_id = sub` and `status = pending`; an
-//!   update may only end an active session (`cancelled` / `completed`).
+//!   `sessions` rows: an insert is forced to `customer_id = sub`, `customer_name` = the
+//!   token's name and `status = pending`; an update may only end an active session
+//!   (`cancelled` / `completed`).
 //! - A signed-in **staff** member reads the pending sessions and the ones assigned to them, and
 //!   moves them through accept (`pending → waiting`, assigning themselves) → `live` →
 //!   `completed` (or `waiting → cancelled`).
@@ -346,6 +347,10 @@ pub fn prepare_insert(
         Some(v) if v.as_str() == Some(u.id.as_str()) => {}
         Some(_) => return Err(policy("customer_id must be your own user id")),
     }
+    // Who is asking is a fact from the token, like `customer_id`; a client-sent name is
+    // replaced rather than refused, as `staff_name` is on accept.
+    let name = u.name.clone().map_or(Value::Null, Value::String);
+    row.insert("customer_name".into(), name);
     match row.get("status") {
         None | Some(Value::Null) => {
             row.insert("status".into(), Value::String("pending".into()));
@@ -572,8 +577,8 @@ mod tests {
     fn session(customer: &str, status: &str, staff: Option<&str>) -> Map<String, Value> {
         row(serde_json::json!({
             "id": "33333333-3333-4333-8333-333333333333",
-            "customer_id": customer, "status": status, "kind": "chat",
-            "staff_id": staff, "staff_name": staff.map(|s| format!("{s}-name")),
+            "customer_id": customer, "customer_name": format!("{customer}-name"),
+            "status": status, "kind": "chat", "staff_id": staff, "staff_name": staff.map(|s| format!("{s}-name")),
             "topic": "help", "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z", "ended_at": null
         }))
@@ -668,6 +673,18 @@ mod tests {
         prepare_insert(&me, Table::Sessions, &mut r).unwrap();
         assert_eq!(r["customer_id"], ME);
         assert_eq!(r["status"], "pending");
+        assert_eq!(
+            r["customer_name"],
+            format!("{ME}-name"),
+            "the name is the token's"
+        );
+        let mut r = row(serde_json::json!({"kind": "chat", "customer_name": "The Manager"}));
+        prepare_insert(&me, Table::Sessions, &mut r).unwrap();
+        assert_eq!(
+            r["customer_name"],
+            format!("{ME}-name"),
+            "a client-sent name is replaced"
+        );
         for bad in [
             serde_json::json!({"kind": "chat", "customer_id": OTHER}),
             serde_json::json!({"kind": "chat", "status": "live"}),
@@ -727,6 +744,16 @@ mod tests {
                 &with(ok.clone(), "topic", "changed".into())
             )
             .is_err()
+        );
+        assert!(
+            check_update(
+                &me,
+                Table::Sessions,
+                &old,
+                &with(ok.clone(), "customer_name", "Someone Else".into())
+            )
+            .is_err(),
+            "the name stamped at request time is not the customer's to rewrite"
         );
         assert!(
             check_update(&me, Table::Sessions, &old, &with(ok, "staff_id", ME.into())).is_err()

@@ -205,6 +205,12 @@ fn SessionCard(
         .clone()
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "No topic given".into());
+    // Sessions requested before names were stamped (or by a nameless account) have none.
+    let guest = s
+        .customer_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "A guest".into());
     view! {
         <li class=format!("card card--{}", s.status.as_str()) data-testid="session-card" data-session-id=s.id.clone()
             data-status=s.status.as_str()>
@@ -212,6 +218,7 @@ fn SessionCard(
                 <span class="card__kind">{kind_label(s.kind)}</span>
                 <span class=format!("pill pill--{}", s.status.as_str())>{status_text}</span>
             </div>
+            <p class="card__guest" data-testid="session-guest">{guest}</p>
             <p class="card__topic">{topic}</p>
             <p class="card__meta">
                 {if s.status == SessionStatus::Live { "Live for " } else { "Waiting " }}

@@ -149,7 +149,9 @@ test('REST: a customer reads and writes only their own sessions; filters cannot 
   const sa = ins.body[0];
   assert.equal(sa.customer_id, a.id, 'customer_id forced to the caller');
   assert.equal(sa.status, 'pending');
-  const sb = (await rest('POST', 'sessions?select=*', b.token, { kind: 'chat', topic: 'towels', customer_id: b.id })).body[0];
+  assert.equal(sa.customer_name, 'Asha', 'customer_name stamped from the token');
+  const sb = (await rest('POST', 'sessions?select=*', b.token, { kind: 'chat', topic: 'towels', customer_id: b.id, customer_name: 'Asha' })).body[0];
+  assert.equal(sb.customer_name, 'Bilal', 'a client-sent customer_name is replaced by the token\'s');
 
   // Through supabase-js as well: B's client sees only B's rows, whatever the filter.
   const all = await b.c.from('sessions').select('*');

@@ -80,6 +80,8 @@ for (const mode of [
       await staffSignIn(staff, server.baseUrl);
       const card = staff.locator('[data-testid="session-card"]', { hasText: 'Car will not start' });
       await card.waitFor({ timeout: 8000 });
+      // Staff see who is asking: the name Meera signed up with, stamped by the server.
+      assert.equal(await card.getByTestId('session-guest').textContent(), 'Meera Rao');
       if (mode.shots) await screenshot(staff, 'staff-console-pending');
 
       // A different customer never sees Meera's session.

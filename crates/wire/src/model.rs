@@ -135,6 +135,9 @@ pub struct KioskResultRow {
 pub struct SessionRow {
     pub id: String,
     pub customer_id: String,
+    /// The customer's display name, stamped by the server when the session is requested.
+    #[serde(default)]
+    pub customer_name: Option<String>,
     pub status: SessionStatus,
     pub kind: SessionKind,
     #[serde(default)]

@@ -83,6 +83,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
     CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
     "#,
+    // 3: the requesting customer's display name on their session, so staff know whom they
+    // are helping. Stamped by the server from the customer's token at insert (authz), never
+    // taken from the client, and immutable afterwards.
+    r#"
+    ALTER TABLE sessions ADD COLUMN customer_name TEXT;
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {

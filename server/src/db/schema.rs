@@ -108,6 +108,7 @@ static KIOSK_RESULTS: &[ColumnDef] = &[
 static SESSIONS: &[ColumnDef] = &[
     col("id", T::Uuid, false, D::NewUuid),
     col("customer_id", T::Uuid, false, D::None),
+    col("customer_name", T::Text, true, D::None),
     ColumnDef {
         name: "status",
         ty: T::Text,

@@ -315,7 +315,7 @@ fn run(s: Settings) -> Result<String, String> {
                 },
             ),
             Case::simple(
-                format!("Store::view() of {ROWS} rows (sort by starts_at + clone)"),
+                format!("Store::view() of {ROWS} rows (sort by pre-parsed starts_at, rows shared)"),
                 1,
                 || {
                     black_box(base_store.view());
@@ -501,7 +501,7 @@ fn run(s: Settings) -> Result<String, String> {
          | decode + merge one UPDATE (`Message::decode`, `from_value::<ChangesPayload>`, `Store::apply_change`) | {} | {} | {} |\n\
          | … of which `Store::apply_change` alone (pre-decoded) | {} | | |\n\
          | one UPDATE through `Engine::handle(SocketFrame)`, which also emits `Action::Rows` (the sorted view); naive: + clone the `Vec` | {} | {} | {} |\n\
-         | … of which `Store::view()` of {ROWS} rows (sort by `starts_at`, clone) | {} | | |\n\
+         | … of which `Store::view()` of {ROWS} rows (sort on keys parsed when each row was stored; rows shared by `Arc`, not copied) | {} | | |\n\
          | {ROWS}-row poll snapshot ({} bytes) over a store in which {} rows have newer realtime versions: parse + `Store::apply_snapshot`; naive: parse only | {} | {} | {} |\n\
          | … of which `Store::apply_snapshot` alone (pre-parsed), per snapshot / per row | {} / {} | | |\n",
         group_thousands(UPDATES as u64),

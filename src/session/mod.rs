@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use serde_json::Map;
 
 use crate::sync::{self, LiveQuerySpec, QueryStatus};
-use auth::{AppRole, Auth, AuthApi, AuthSession};
+use auth::{AppRole, Auth, AuthApi, AuthUser};
 use banner::ActiveSessionBanner;
 use signin::SignInCard;
 
@@ -65,17 +65,17 @@ pub fn SessionPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let (auth, rest) = provide_page_services(&config, CUSTOMER_STORAGE_KEY);
     let rest = StoredValue::new(rest);
-    let user_id = Memo::new(move |_| auth.session.with(|s| s.as_ref().map(|s| s.user.id.clone())));
+    let user = signed_in_user(auth);
 
     view! {
         <main class="page session-page">
             <header class="topbar">
                 <a class="topbar__brand" href="/session">"Concierge"</a>
-                {move || auth.session.get().map(|s| view! { <ConnectionPill/> <AccountChip auth=auth session=s/> })}
+                {move || user.get().map(|u| view! { <ConnectionPill/> <AccountChip auth=auth user=u/> })}
             </header>
-            {move || match (auth.session.get().map(|s| s.user.role), user_id.get()) {
-                (Some(AppRole::Customer), Some(uid)) => view! { <CustomerHome auth=auth rest=rest user_id=uid/> }.into_any(),
-                (Some(AppRole::Staff), _) => view! {
+            {move || match user.get() {
+                Some(u) if u.role == AppRole::Customer => view! { <CustomerHome auth=auth rest=rest user_id=u.id/> }.into_any(),
+                Some(_) => view! {
                     <section class="panel">
                         <h1>"You are signed in as staff"</h1>
                         <p>"This page is for customers. Open the " <a href="/staff">"staff console"</a> " instead, or sign out."</p>
@@ -122,13 +122,16 @@ fn connection_key(state: sync::ConnectionState) -> &'static str {
     }
 }
 
+/// Who is signed in, changing only when the user does. Views branch on this, not on the
+/// session itself: a token refresh replaces the session, and must not remount the page (a
+/// remount drops the live query and starts over from "Loading").
+pub fn signed_in_user(auth: Auth) -> Memo<Option<AuthUser>> {
+    Memo::new(move |_| auth.session.with(|s| s.as_ref().map(|s| s.user.clone())))
+}
+
 #[component]
-pub fn AccountChip(auth: Auth, session: AuthSession) -> impl IntoView {
-    let label = session
-        .user
-        .name
-        .clone()
-        .unwrap_or_else(|| session.user.email.clone());
+pub fn AccountChip(auth: Auth, user: AuthUser) -> impl IntoView {
+    let label = user.name.clone().unwrap_or_else(|| user.email.clone());
     view! {
         <div class="account">
             <span class="account__name" data-testid="account-name">{label}</span>
@@ -237,8 +240,13 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
             }.into_any()),
             _ => None,
         }}
-        <Show when=move || loaded.get() && shown.get().is_none() && ending.get().is_none()
-            fallback=move || (!loaded.get()).then(|| view! { <p class="muted" aria-busy="true">"Loading your sessions…"</p> })>
+        // Two `Show`s, not one with a fallback that reads `loaded`: a fallback is rendered
+        // once per flip of `when`, so a page whose first answer holds an active session
+        // (`when` stays false) kept its "Loading…" forever.
+        <Show when=move || !loaded.get()>
+            <p class="muted" aria-busy="true">"Loading your sessions…"</p>
+        </Show>
+        <Show when=move || loaded.get() && shown.get().is_none() && ending.get().is_none()>
             <request::RequestForm auth=auth rest=rest on_created=on_created/>
         </Show>
         <History rows=rows/>

@@ -12,7 +12,7 @@ use crate::session::api::Rest;
 use crate::session::auth::{AppRole, Auth};
 use crate::session::banner::{elapsed_text, kind_label};
 use crate::session::signin::SignInCard;
-use crate::session::{AccountChip, ConnectionPill, provide_page_services};
+use crate::session::{AccountChip, ConnectionPill, provide_page_services, signed_in_user};
 use crate::sync::{self, LiveQuerySpec, QueryStatus};
 
 pub const STAFF_STORAGE_KEY: &str = "concierge.auth.staff";
@@ -30,16 +30,17 @@ pub fn StaffPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let (auth, rest) = provide_page_services(&config, STAFF_STORAGE_KEY);
     let rest = StoredValue::new(rest);
+    let user = signed_in_user(auth);
     view! {
         <main class="page staff-page">
             <header class="topbar">
                 <a class="topbar__brand" href="/staff">"Concierge " <span class="topbar__tag">"Staff"</span></a>
                 <ConnectionPill/>
-                {move || auth.session.get().map(|s| view! { <AccountChip auth=auth session=s/> })}
+                {move || user.get().map(|u| view! { <AccountChip auth=auth user=u/> })}
             </header>
-            {move || match auth.session.get() {
-                Some(s) if s.user.role == AppRole::Staff => view! {
-                    <Console auth=auth rest=rest me=s.user.id.clone()/>
+            {move || match user.get() {
+                Some(u) if u.role == AppRole::Staff => view! {
+                    <Console auth=auth rest=rest me=u.id/>
                 }.into_any(),
                 Some(_) => view! {
                     <section class="panel">

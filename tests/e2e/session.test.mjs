@@ -75,6 +75,9 @@ for (const mode of [
       const tab2 = await customer.context().newPage();
       await tab2.goto(`${server.baseUrl}/session`);
       await waitState(tab2, 'pending', 8000);
+      // A page loaded with an active session is loaded: no "Loading…" left under the banner.
+      await tab2.waitForTimeout(500);
+      assert.equal(await tab2.getByText('Loading your sessions').count(), 0, 'tab 2 finished loading');
 
       const staff = await newPage(browser, { width: 1280, height: 800 });
       await staffSignIn(staff, server.baseUrl);
@@ -105,6 +108,11 @@ for (const mode of [
         await screenshot(staff, 'staff-console-live');
       }
       await waitState(tab2, 'live', 8000);
+      // Customers are often on a phone: the banner must fit one without sideways scrolling.
+      await tab2.setViewportSize({ width: 390, height: 844 });
+      const overflow = await tab2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scroll on a phone (overflow ${overflow}px)`);
+      if (mode.shots) await screenshot(tab2, 'session-banner-live-phone');
 
       // Optimistic end that the server refuses: the banner goes at once, then comes back with a message.
       await customer.route('**/rest/v1/sessions?*', async (route) => {

@@ -54,6 +54,8 @@ fn serve(cli: Cli) -> ExitCode {
                 .unwrap_or_else(|_| "concierge_server=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: log files and test harnesses get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -212,3 +212,53 @@ sys.exit(0 if n == 1 else 1)
     await server.dispose();
   }
 });
+
+test('tokens refresh before they expire, the realtime channel takes each new token, nothing remounts', async () => {
+  // Access tokens live 9 s here, so the app refreshes every ~4–6 s (a third of the lifetime
+  // before expiry, plus jitter). Without the refresh reaching the channel, the server would
+  // close it when the first token expires ("token expired" in its log).
+  const server = await startServer({ args: ['--access-token-ttl-secs', '9'], appConfig: { poll_base_ms: 10000 } });
+  try {
+    const customer = await newPage(browser, { width: 1280, height: 800 });
+    await signUp(customer, server.baseUrl, 'Tara Nair', `tara-${Date.now()}@guest.test`);
+    const signedUpAt = Date.now();
+    await customer.getByTestId('request-topic').fill('Late checkout, please');
+    await customer.getByTestId('request-submit').click();
+    await waitState(customer, 'pending');
+
+    const token = () => customer.evaluate(() => JSON.parse(localStorage.getItem('concierge.auth.customer') ?? 'null')?.access_token);
+    const seen = new Set([await token()]);
+    // Two refreshes, and well past the first token's expiry.
+    while ((seen.size < 3 || Date.now() - signedUpAt < 13000) && Date.now() - signedUpAt < 30000) {
+      await customer.waitForTimeout(250);
+      seen.add(await token());
+    }
+    assert.ok(seen.size >= 3, `at least two refreshes (saw ${seen.size - 1})`);
+    const logs = server.logs().replace(/\u001b\[[0-9;]*m/g, '');
+    const replaced = logs.split('\n').filter((l) => l.includes('realtime channel token replaced'));
+    assert.ok(replaced.length >= 2, `the channel got the new tokens (${replaced.length} replacements)`);
+    // One channel throughout: a view remounted by a refresh would leave its live query and
+    // join a new channel (a new topic) under the new token.
+    const topics = new Set(replaced.map((l) => l.match(/topic=(\S+)/)?.[1]));
+    assert.equal(topics.size, 1, `one channel, not one per token: ${[...topics].join(', ')}`);
+    assert.doesNotMatch(logs, /token expired; closing/, 'no channel outlived its token');
+    assert.equal(await customer.getByText('Loading your sessions').count(), 0);
+
+    // Realtime still delivers, under the refreshed token.
+    const staff = await newPage(browser, { width: 1280, height: 800 });
+    await staffSignIn(staff, server.baseUrl);
+    const card = staff.locator('[data-testid="session-card"]', { hasText: 'Late checkout' });
+    await card.waitFor({ timeout: 8000 });
+    assert.equal(await card.getByTestId('session-guest').textContent(), 'Tara Nair');
+    await card.getByTestId('action-waiting').click();
+    const t = await waitState(customer, 'waiting');
+    assert.equal(await customer.getByTestId('connection').getAttribute('data-state'), 'live');
+    console.log(`# after ${seen.size - 1} token refreshes: accept→banner ${t} ms`);
+    assert.deepEqual(customer.consoleErrors, [], 'no console errors');
+    // staffSignIn tries a wrong password first, on purpose: that 400 is expected.
+    assert.deepEqual(staff.consoleErrors.filter((e) => !/status of 400/.test(e)), [], 'no console errors');
+    for (const p of [customer, staff]) await p.context().close();
+  } finally {
+    await server.dispose();
+  }
+});

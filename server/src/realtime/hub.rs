@@ -290,6 +290,14 @@ impl Hub {
         }
     }
 
+    /// Swaps a channel's subscription (new claims after `access_token`) under one lock, so
+    /// no change dispatched in between is lost to it.
+    pub fn replace(&self, old: u64, new: u64, ch: Channel) {
+        let mut idx = self.index.write().unwrap_or_else(|e| e.into_inner());
+        idx.remove(old);
+        idx.add(new, ch);
+    }
+
     pub fn leave(&self, id: u64) -> Option<Channel> {
         self.index
             .write()

@@ -396,7 +396,7 @@ impl Conn {
                 let Some(j) = self.channels.get_mut(&topic) else {
                     return;
                 };
-                self.hub.leave(j.id);
+                let old = j.id;
                 let id = self.hub.next_channel_id();
                 j.id = id;
                 j.principal = principal.clone();
@@ -408,7 +408,8 @@ impl Conn {
                     principal,
                     bindings,
                 };
-                self.hub.join(id, ch, None);
+                self.hub.replace(old, id, ch);
+                tracing::info!(topic = %topic, "realtime channel token replaced");
             }
             Err(why) => {
                 let m = self.system_frame(
@@ -438,6 +439,7 @@ impl Conn {
             })
             .collect();
         for (topic, exp) in expired {
+            tracing::info!(topic = %topic, "realtime channel token expired; closing it");
             let join_ref = self.channels.get(&topic).and_then(|j| j.join_ref.clone());
             let m = self.system_frame(
                 &topic,

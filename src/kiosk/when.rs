@@ -55,6 +55,11 @@ pub fn parse_timestamp(s: &str) -> Option<UnixSeconds> {
                 _ => return None,
             };
             let body = &rest[1..];
+            // Byte slicing below is only safe on ASCII: `+aé1` is 4 bytes with a character
+            // boundary inside `é`, and slicing it there would panic (and kill the page).
+            if !body.is_ascii() {
+                return None;
+            }
             let (h, m) = match body.len() {
                 2 => (body.parse::<i64>().ok()?, 0),
                 4 => (body[..2].parse().ok()?, body[2..].parse().ok()?),
@@ -217,6 +222,33 @@ mod tests {
 
     fn ist(s: &str) -> UnixSeconds {
         parse_timestamp(s).unwrap()
+    }
+
+    /// Every suffix of up to five characters from a mix of ASCII and multibyte characters:
+    /// parsing returns `Some` or `None`, never panics (a panic in wasm kills the kiosk).
+    #[test]
+    fn never_panics_on_hostile_suffixes() {
+        let alphabet = ['+', '-', 'Z', '0', '5', ':', '.', 'é', '€', '𝟘'];
+        let mut suffix = Vec::new();
+        fn walk(alphabet: &[char], suffix: &mut Vec<char>, depth: usize) {
+            let s: String = suffix.iter().collect();
+            let _ = parse_timestamp(&format!("2026-11-22T20:30:00{s}"));
+            let _ = parse_timestamp(&format!("2026-11-22T20:30:00.1{s}"));
+            if depth == 0 {
+                return;
+            }
+            for c in alphabet {
+                suffix.push(*c);
+                walk(alphabet, suffix, depth - 1);
+                suffix.pop();
+            }
+        }
+        walk(&alphabet, &mut suffix, 5);
+        assert_eq!(parse_timestamp("2026-11-22T20:30:00+aé1"), None);
+        assert_eq!(
+            parse_timestamp("2026-11-22T20:30:00+0530"),
+            Some(1_795_359_600)
+        );
     }
 
     #[test]

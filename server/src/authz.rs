@@ -206,10 +206,14 @@ impl Principal {
     }
 }
 
-/// Does `filters` pin `column` to exactly one value (`column=eq.v`)?
+/// Does `filters` pin `column` to exactly one value (`column=eq.v`)? A negated one
+/// (`column=not.eq.v`) selects every *other* value: the opposite of pinning.
 fn pins(filters: &[Filter], column: &str) -> bool {
     filters.iter().any(|f| {
-        f.column == column && f.op == FilterOp::Eq && matches!(f.value, FilterValue::One(_))
+        f.column == column
+            && f.op == FilterOp::Eq
+            && !f.negated
+            && matches!(f.value, FilterValue::One(_))
     })
 }
 
@@ -293,11 +297,7 @@ pub enum RowScope {
 }
 
 fn eq(column: &str, value: &str) -> Filter {
-    Filter {
-        column: column.into(),
-        op: FilterOp::Eq,
-        value: FilterValue::One(value.into()),
-    }
+    Filter::new(column, FilterOp::Eq, FilterValue::One(value.into()))
 }
 
 /// Row-level security for reads, updates and deletes of `p` on `table`.
@@ -502,6 +502,11 @@ mod tests {
             .is_err()
         );
         assert!(check(&a, Table::KioskResults, Action::Select, &[f("id=eq.x")]).is_err());
+        // `not.eq` reads every other session's results: the opposite of pinning one.
+        let not_eq = Filter::parse_rest("session_id", "not.eq.abc").unwrap();
+        assert!(check(&a, Table::KioskResults, Action::Select, &[not_eq]).is_err());
+        let like = Filter::parse_rest("session_id", "like.*").unwrap();
+        assert!(check(&a, Table::KioskResults, Action::Select, &[like]).is_err());
         assert!(
             check(
                 &a,

@@ -188,7 +188,9 @@ async fn reads_filters_order_and_errors() {
         ("/rest/v1/nope", 404, "42P01"),
         ("/rest/v1/events?nope=eq.1", 400, "42703"),
         ("/rest/v1/events?select=nope", 400, "42703"),
-        ("/rest/v1/events?title=like.x", 400, "PGRST100"),
+        ("/rest/v1/events?title=regex.x", 400, "PGRST100"),
+        ("/rest/v1/events?distance_km=like.1*", 404, "42883"),
+        ("/rest/v1/events?title=like.ends%20with%20%5C", 400, "22025"),
         (
             "/rest/v1/events?order=title;drop%20table%20events",
             400,
@@ -459,4 +461,120 @@ async fn cors_preflight_and_exposed_headers() {
             .unwrap()
             .contains("content-range")
     );
+}
+
+/// PostgREST's `like` / `ilike` (`*` standing for `%`), checked against the seeded catalogue
+/// with a plain substring oracle.
+#[tokio::test]
+async fn like_and_ilike_filter_like_postgres() {
+    let s = TestServer::start(&["--seed-demo"]).await;
+    let (st, _, all) = get(&s, "/rest/v1/events?select=title", &s.anon, &[]).await;
+    assert_eq!(st, 200);
+    let titles: Vec<String> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect();
+    let sorted = |v: &Value| {
+        let mut t: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    for needle in ["jazz", "Jazz", "SPA", "the", "zzzz-nothing"] {
+        let mut want_ci: Vec<String> = titles
+            .iter()
+            .filter(|t| t.to_lowercase().contains(&needle.to_lowercase()))
+            .cloned()
+            .collect();
+        want_ci.sort();
+        let mut want_cs: Vec<String> = titles
+            .iter()
+            .filter(|t| t.contains(needle))
+            .cloned()
+            .collect();
+        want_cs.sort();
+        let (st, _, got) = get(
+            &s,
+            &format!("/rest/v1/events?select=title&title=ilike.*{needle}*"),
+            &s.anon,
+            &[],
+        )
+        .await;
+        assert_eq!(st, 200, "{got}");
+        assert_eq!(sorted(&got), want_ci, "ilike {needle}");
+        // `%` spelled out (URL-encoded), as supabase-js sends it.
+        let (st, _, got) = get(
+            &s,
+            &format!("/rest/v1/events?select=title&title=like.%25{needle}%25"),
+            &s.anon,
+            &[],
+        )
+        .await;
+        assert_eq!(st, 200, "{got}");
+        assert_eq!(sorted(&got), want_cs, "like {needle}");
+    }
+    assert!(
+        titles.iter().any(|t| t.to_lowercase().contains("jazz")),
+        "the demo catalogue has something to find"
+    );
+}
+
+/// PostgREST's `not.` prefix, and that it cannot widen what a caller may read.
+#[tokio::test]
+async fn not_negates_a_filter_but_never_widens_access() {
+    let s = TestServer::start(&["--seed-demo"]).await;
+    let (st, _, all) = get(
+        &s,
+        "/rest/v1/events?select=id,category,image_url",
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200);
+    let all = all.as_array().unwrap().clone();
+    let count = |pred: &dyn Fn(&Value) -> bool| all.iter().filter(|r| pred(r)).count();
+    for (query, want) in [
+        (
+            "category=not.eq.music",
+            count(&|r| r["category"] != "music"),
+        ),
+        (
+            "category=not.in.(music,comedy)",
+            count(&|r| r["category"] != "music" && r["category"] != "comedy"),
+        ),
+        (
+            "image_url=not.is.null",
+            count(&|r| !r["image_url"].is_null()),
+        ),
+        ("image_url=is.null", count(&|r| r["image_url"].is_null())),
+    ] {
+        let (st, _, got) = get(
+            &s,
+            &format!("/rest/v1/events?select=id&{query}"),
+            &s.anon,
+            &[],
+        )
+        .await;
+        assert_eq!(st, 200, "{query}: {got}");
+        assert_eq!(got.as_array().unwrap().len(), want, "{query}");
+    }
+    assert!(
+        count(&|r| r["category"] == "music") > 0,
+        "the seed has music"
+    );
+    // A kiosk may read one session's results by pinning it; `not.eq` would read all others.
+    let (st, _, body) = get(
+        &s,
+        "/rest/v1/kiosk_results?session_id=not.eq.00000000-0000-4000-8000-000000000000",
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!((st, body["code"].as_str()), (401, Some("42501")), "{body}");
 }

@@ -87,11 +87,11 @@ pub fn ensure_engine(config: &AppConfig) {
 /// leaves the channel.
 pub fn session_results(session_id: &str) -> Live<KioskResultRow> {
     let spec = LiveQuerySpec::new("kiosk_results")
-        .filter(Filter {
-            column: "session_id".into(),
-            op: FilterOp::Eq,
-            value: FilterValue::One(session_id.to_owned()),
-        })
+        .filter(Filter::new(
+            "session_id",
+            FilterOp::Eq,
+            FilterValue::One(session_id.to_owned()),
+        ))
         .order_by("created_at", true)
         .limit(1)
         .version_column("created_at")
@@ -103,11 +103,11 @@ pub fn session_results(session_id: &str) -> Live<KioskResultRow> {
 /// also what lets their DELETEs through (realtime matches deletes on the key only).
 pub fn events_by_ids(ids: &[String]) -> Live<EventRow> {
     let spec = LiveQuerySpec::new("events")
-        .filter(Filter {
-            column: "id".into(),
-            op: FilterOp::In,
-            value: FilterValue::List(ids.to_vec()),
-        })
+        .filter(Filter::new(
+            "id",
+            FilterOp::In,
+            FilterValue::List(ids.to_vec()),
+        ))
         .version_column("updated_at")
         .events(ChangeEvent::All);
     live(spec)

@@ -50,11 +50,11 @@ pub fn provide_page_services(config: &AppConfig, storage_key: &'static str) -> (
 /// which keeps the realtime subscription narrow).
 pub fn my_sessions_spec(user_id: &str) -> LiveQuerySpec {
     LiveQuerySpec::new("sessions")
-        .filter(Filter {
-            column: "customer_id".into(),
-            op: FilterOp::Eq,
-            value: FilterValue::One(user_id.to_owned()),
-        })
+        .filter(Filter::new(
+            "customer_id",
+            FilterOp::Eq,
+            FilterValue::One(user_id.to_owned()),
+        ))
         .order_by("created_at", true)
         .limit(10)
         .version_column("updated_at")

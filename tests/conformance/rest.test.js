@@ -65,7 +65,7 @@ test('select= column list returns exactly those columns', async () => {
   for (const r of data) assert.deepEqual(Object.keys(r).sort(), ['id', 'title']);
 });
 
-test('filters: eq, neq, in, is.null, gt/lte', async () => {
+test('filters: eq, neq, in, is.null, gt/lte, not, like/ilike', async () => {
   const { data: inRows, error } = await pub.from('events').select('id,category').in('category', ['comedy', 'music']);
   assert.equal(error, null);
   assert.ok(inRows.length > 0);
@@ -79,8 +79,24 @@ test('filters: eq, neq, in, is.null, gt/lte', async () => {
   assert.equal(e2, null);
   assert.ok(isNull.some((r) => r.id === nullRow.id));
   assert.ok(isNull.every((r) => r.image_url === null));
-  const { data: notNull } = await pub.from('events').select('id,booking_url').not('booking_url', 'is', null);
-  if (notNull) assert.ok(notNull.every((r) => r.booking_url !== null));
+  const { data: notNull, error: e3 } = await pub.from('events').select('id,booking_url').not('booking_url', 'is', null);
+  assert.equal(e3, null);
+  assert.ok(notNull.length > 0 && notNull.every((r) => r.booking_url !== null));
+  assert.ok(notNull.some((r) => r.id === nullRow.id), 'nullRow has a booking_url');
+  const { data: notIn, error: e4 } = await pub.from('events').select('category').not('category', 'in', '(comedy,music)');
+  assert.equal(e4, null);
+  assert.ok(notIn.length > 0 && notIn.every((r) => r.category !== 'comedy' && r.category !== 'music'));
+
+  // like is case-sensitive, ilike is not; supabase-js sends `%` (URL-encoded).
+  const tag = `Zq${uuid().slice(0, 6)}`;
+  const tagged = await insertEvent(db, { title: `Late-night ${tag} jazz` });
+  const { data: ci, error: e5 } = await pub.from('events').select('id,title').ilike('title', `%${tag.toUpperCase()}%`);
+  assert.equal(e5, null);
+  assert.deepEqual(ci.map((r) => r.id), [tagged.id]);
+  const { data: cs } = await pub.from('events').select('id').like('title', `%${tag.toUpperCase()}%`);
+  assert.deepEqual(cs, [], 'like is case-sensitive');
+  const { data: cs2 } = await pub.from('events').select('id').like('title', `Late-night ${tag}%`);
+  assert.deepEqual(cs2.map((r) => r.id), [tagged.id]);
 
   const { data: range } = await pub.from('events').select('distance_km').gt('distance_km', 1).lte('distance_km', 5);
   assert.ok(range.every((r) => r.distance_km > 1 && r.distance_km <= 5));

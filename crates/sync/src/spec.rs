@@ -65,6 +65,9 @@ pub struct LiveQuerySpec {
 pub enum SpecError {
     #[error("{what} {name:?} is not a plain identifier")]
     BadIdentifier { what: &'static str, name: String },
+    /// Realtime could not deliver changes for it, so the view would silently go stale.
+    #[error("`{0}` filters cannot be live: realtime evaluates only comparisons and `in`")]
+    NotRealtime(&'static str),
 }
 
 impl LiveQuerySpec {
@@ -136,6 +139,12 @@ impl LiveQuerySpec {
         }
         if let Some(f) = &self.filter {
             check("filter column", &f.column)?;
+            if matches!(f.op, FilterOp::Like | FilterOp::ILike) {
+                return Err(SpecError::NotRealtime(f.op.as_str()));
+            }
+            if f.negated {
+                return Err(SpecError::NotRealtime("not"));
+            }
         }
         Ok(())
     }
@@ -293,6 +302,23 @@ impl Endpoint {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A live query must be one realtime can keep live; REST-only filters are refused up
+    /// front rather than joined and silently never updated.
+    #[test]
+    fn rest_only_filters_cannot_be_live() {
+        let spec = |op: &str| {
+            LiveQuerySpec::new("events").filter(Filter::parse_rest("title", op).unwrap())
+        };
+        assert!(spec("eq.x").validate().is_ok());
+        assert!(spec("in.(a,b)").validate().is_ok());
+        for op in ["like.*x*", "ilike.*x*", "not.eq.x"] {
+            assert!(
+                matches!(spec(op).validate(), Err(SpecError::NotRealtime(_))),
+                "{op}"
+            );
+        }
+    }
 
     #[test]
     fn urls() {

@@ -17,6 +17,10 @@ pub enum FilterOp {
     In,
     /// `is.null` / `is.true` / `is.false` (PostgREST only).
     Is,
+    /// `like.<pattern>`: SQL LIKE, case-sensitive; `*` stands for `%` (PostgREST only).
+    Like,
+    /// `ilike.<pattern>`: case-insensitive LIKE (PostgREST only).
+    ILike,
 }
 
 impl FilterOp {
@@ -30,6 +34,8 @@ impl FilterOp {
             "gte" => FilterOp::Gte,
             "in" => FilterOp::In,
             "is" => FilterOp::Is,
+            "like" => FilterOp::Like,
+            "ilike" => FilterOp::ILike,
             _ => return None,
         })
     }
@@ -44,7 +50,14 @@ impl FilterOp {
             FilterOp::Gte => "gte",
             FilterOp::In => "in",
             FilterOp::Is => "is",
+            FilterOp::Like => "like",
+            FilterOp::ILike => "ilike",
         }
+    }
+
+    /// Realtime evaluates only comparisons and `in` (as hosted Supabase does).
+    pub fn is_realtime(self) -> bool {
+        !matches!(self, FilterOp::Is | FilterOp::Like | FilterOp::ILike)
     }
 }
 
@@ -64,6 +77,9 @@ pub struct Filter {
     pub column: String,
     pub op: FilterOp,
     pub value: FilterValue,
+    /// PostgREST's `not.` prefix (`col=not.eq.x`): rows where the condition is false (a NULL
+    /// cell matches neither the condition nor its negation, as in SQL). REST only.
+    pub negated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,12 +112,24 @@ fn valid_column(c: &str) -> bool {
 }
 
 impl Filter {
+    pub fn new(column: impl Into<String>, op: FilterOp, value: FilterValue) -> Filter {
+        Filter {
+            column: column.into(),
+            op,
+            value,
+            negated: false,
+        }
+    }
+
     /// Parses a Realtime subscription filter `column=op.value` (classic single condition).
     pub fn parse_realtime(s: &str) -> Result<Filter, FilterError> {
         let (column, rest) = s.split_once('=').ok_or(FilterError::MissingEquals)?;
         let f = Filter::parse_rest(column, rest)?;
-        if f.op == FilterOp::Is {
-            return Err(FilterError::OpNotAllowed("is"));
+        if !f.op.is_realtime() {
+            return Err(FilterError::OpNotAllowed(f.op.as_str()));
+        }
+        if f.negated {
+            return Err(FilterError::OpNotAllowed("not"));
         }
         Ok(f)
     }
@@ -115,6 +143,10 @@ impl Filter {
         if !valid_column(column) {
             return Err(FilterError::BadColumn(column.chars().take(64).collect()));
         }
+        let (negated, op_value) = match op_value.strip_prefix("not.") {
+            Some(rest) => (true, rest),
+            None => (false, op_value),
+        };
         let (op, value) = op_value.split_once('.').ok_or(FilterError::MissingDot)?;
         let op = FilterOp::parse(op)
             .ok_or_else(|| FilterError::UnknownOp(op.chars().take(32).collect()))?;
@@ -132,6 +164,7 @@ impl Filter {
             column: column.to_owned(),
             op,
             value,
+            negated,
         })
     }
 }
@@ -178,7 +211,8 @@ fn parse_list(s: &str) -> Result<Vec<String>, FilterError> {
 
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}.", self.column, self.op.as_str())?;
+        let not = if self.negated { "not." } else { "" };
+        write!(f, "{}={not}{}.", self.column, self.op.as_str())?;
         match &self.value {
             FilterValue::One(v) => f.write_str(v),
             FilterValue::List(vs) => {
@@ -229,8 +263,14 @@ mod tests {
             Err(FilterError::MissingEquals)
         );
         assert_eq!(Filter::parse_realtime("a=eq"), Err(FilterError::MissingDot));
-        assert!(matches!(
+        assert_eq!(
             Filter::parse_realtime("a=like.x"),
+            Err(FilterError::OpNotAllowed("like")),
+            "like is REST-only, as on hosted Supabase"
+        );
+        assert!(Filter::parse_rest("a", "ilike.*x*").is_ok());
+        assert!(matches!(
+            Filter::parse_realtime("a=regex.x"),
             Err(FilterError::UnknownOp(_))
         ));
         assert!(matches!(

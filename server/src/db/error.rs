@@ -17,6 +17,8 @@ pub enum DbError {
     /// The operator makes no sense for the column's type (42883).
     #[error("operator does not exist: {ty} {op}")]
     Operator { ty: &'static str, op: &'static str },
+    #[error("LIKE pattern must not end with escape character")]
+    LikePattern,
     #[error(
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
     )]

@@ -2,6 +2,7 @@
 //! WAL mode lets the readers run while the writer commits.
 
 pub mod error;
+pub mod like;
 pub mod migrate;
 pub mod schema;
 pub mod seed;
@@ -44,6 +45,7 @@ pub struct Selected {
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    like::register(conn)?;
     Ok(())
 }
 

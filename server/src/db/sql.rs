@@ -97,6 +97,19 @@ pub fn where_clause(
                     format!("{q} IN ({})", vec!["?"; vs.len()].join(", "))
                 }
             }
+            (FilterOp::Like | FilterOp::ILike, FilterValue::One(v)) => {
+                // Postgres has LIKE for text only (`integer ~~ unknown` does not exist).
+                if col.ty != ColType::Text {
+                    return Err(op_err());
+                }
+                let pattern = super::like::from_postgrest(v);
+                if !super::like::is_valid(&pattern) {
+                    return Err(DbError::LikePattern);
+                }
+                params.push(Sql::Text(pattern));
+                params.push(Sql::Integer((f.op == FilterOp::ILike) as i64));
+                format!("{}(?, {q}, ?)", super::like::FUNCTION)
+            }
             (FilterOp::Is, FilterValue::Null) => format!("{q} IS NULL"),
             (FilterOp::Is, FilterValue::Bool(b)) => {
                 if col.ty != ColType::Bool {
@@ -107,7 +120,13 @@ pub fn where_clause(
             }
             _ => return Err(op_err()),
         };
-        parts.push(part);
+        // SQL's three-valued NOT: a NULL cell satisfies neither `x = v` nor `NOT (x = v)`,
+        // as in PostgREST over Postgres.
+        parts.push(if f.negated {
+            format!("NOT ({part})")
+        } else {
+            part
+        });
     }
     Ok(if parts.is_empty() {
         String::new()

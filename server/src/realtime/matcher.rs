@@ -92,6 +92,10 @@ impl RowFilter {
         if col.ty == ColType::Jsonb {
             return Err(format!("column {} (jsonb) cannot be filtered", col.name));
         }
+        if !f.op.is_realtime() || f.negated {
+            let op = if f.negated { "not" } else { f.op.as_str() };
+            return Err(format!("`{op}` is not supported in realtime filters"));
+        }
         let operands = match &f.value {
             FilterValue::One(v) => vec![Scalar::from_text(col, v)?],
             FilterValue::List(vs) => vs
@@ -131,7 +135,8 @@ impl RowFilter {
             FilterOp::Gt => ord() == Some(Ordering::Greater),
             FilterOp::Gte => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
             FilterOp::In => self.operands.contains(&cell),
-            FilterOp::Is => false,
+            // Refused by `compile`; never reached.
+            FilterOp::Is | FilterOp::Like | FilterOp::ILike => false,
         }
     }
 }

@@ -63,6 +63,7 @@ impl RestError {
                 RestError::new(StatusCode::BAD_REQUEST, "PGRST204", msg)
             }
             DbError::InvalidInput { .. } => RestError::new(StatusCode::BAD_REQUEST, "22P02", msg),
+            DbError::LikePattern => RestError::new(StatusCode::BAD_REQUEST, "22025", msg),
             DbError::Operator { .. } => RestError::new(StatusCode::NOT_FOUND, "42883", msg)
                 .hint("No operator matches the given name and argument types."),
             DbError::NotNull { .. } => RestError::new(StatusCode::BAD_REQUEST, "23502", msg),

@@ -139,11 +139,11 @@ pub fn parse_query(table: Table, pairs: &[(String, String)]) -> Result<ReadQuery
             "offset" => q.offset = parse_count("offset", v)?,
             k if RESERVED.contains(&k) => {}
             col => {
-                if v.starts_with("not.") || matches!(col, "or" | "and" | "not") {
+                if matches!(col, "or" | "and" | "not") {
                     return Err(RestError::bad_query(
                         "logic tree",
                         v,
-                        "or/and/not are not supported by this server",
+                        "or=/and= groups are not supported by this server",
                     ));
                 }
                 let f = Filter::parse_rest(col, v).map_err(|e| match e {
@@ -237,9 +237,10 @@ mod tests {
             ("limit=-1", "PGRST100"),
             ("limit=1;drop", "PGRST100"),
             ("offset=abc", "PGRST100"),
-            ("title=like.*x*", "PGRST100"),
+            ("title=regex.*x*", "PGRST100"),
             ("title=eq", "PGRST100"),
-            ("title=not.eq.x", "PGRST100"),
+            ("title=not.eq", "PGRST100"),
+            ("title=not.not.eq.x", "PGRST100"),
             ("or=(a.eq.1,b.eq.2)", "PGRST100"),
             ("category=in.(a,b", "PGRST100"),
             ("nope=eq.1", "42703"),

@@ -180,11 +180,11 @@ async fn handle(
 }
 
 fn eq(column: &str, value: &str) -> Filter {
-    Filter {
-        column: column.to_owned(),
-        op: FilterOp::Eq,
-        value: FilterValue::One(value.to_owned()),
-    }
+    Filter::new(
+        column.to_owned(),
+        FilterOp::Eq,
+        FilterValue::One(value.to_owned()),
+    )
 }
 
 async fn hotel(state: &AppState, hotel_id: &str) -> Result<Row, RestError> {

@@ -103,3 +103,37 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {
     }
     Ok(MIGRATIONS.len() as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database made by an older build (migrations 1–2, a session in it) upgrades in place:
+    /// the new column appears, old rows keep their data and read NULL for it.
+    #[test]
+    fn an_older_database_upgrades_in_place() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(2).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO sessions (id, customer_id, status, kind, created_at, updated_at)
+             VALUES ('s1', 'c1', 'pending', 'chat', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(apply(&mut conn).unwrap(), MIGRATIONS.len() as u32);
+        let (status, name): (String, Option<String>) = conn
+            .query_row(
+                "SELECT status, customer_name FROM sessions WHERE id = 's1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((status.as_str(), name), ("pending", None));
+        // Running again changes nothing.
+        assert_eq!(apply(&mut conn).unwrap(), MIGRATIONS.len() as u32);
+    }
+}

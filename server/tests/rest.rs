@@ -487,16 +487,19 @@ async fn like_and_ilike_filter_like_postgres() {
         t
     };
     for needle in ["jazz", "Jazz", "SPA", "the", "zzzz-nothing"] {
-        let lower = needle.to_lowercase();
-        let ilike = |t: &String| t.to_lowercase().contains(&lower);
-        let like = |t: &String| t.contains(needle);
         // `*` for `%` (PostgREST's alias), and `%` spelled out (URL-encoded) as supabase-js
         // sends it.
-        let cases: [(String, &dyn Fn(&String) -> bool); 2] = [
-            (format!("title=ilike.*{needle}*"), &ilike),
-            (format!("title=like.%25{needle}%25"), &like),
-        ];
-        for (filter, oracle) in cases {
+        for (filter, case_insensitive) in [
+            (format!("title=ilike.*{needle}*"), true),
+            (format!("title=like.%25{needle}%25"), false),
+        ] {
+            let oracle = |t: &String| {
+                if case_insensitive {
+                    t.to_lowercase().contains(&needle.to_lowercase())
+                } else {
+                    t.contains(needle)
+                }
+            };
             let mut want: Vec<String> = titles.iter().filter(|t| oracle(t)).cloned().collect();
             want.sort();
             let path = format!("/rest/v1/events?select=title&{filter}");

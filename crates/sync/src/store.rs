@@ -65,8 +65,8 @@ struct SortCell(Option<SortValue>);
 enum SortValue {
     Number(f64),
     Bool(bool),
-    /// Text, with its instant when it reads as a timestamp (timestamps sort by time, so
-    /// `…+01:00` and `…Z` forms of the same moment compare equal).
+    /// Text, with its instant when it reads as a timestamp (timestamps sort by instant,
+    /// whatever offset they are written with).
     Text(String, Option<i64>),
     /// Arrays and objects, by their JSON text.
     Other(String),
@@ -324,8 +324,9 @@ fn compare_keys(order: &[OrderBy], a: &[SortCell], b: &[SortCell]) -> Ordering {
 
 /// A total order (the standard sort may panic on one that is not, and rows come from the
 /// network): within a column every value normally has one kind; mixed kinds are ranked by kind.
-/// Text that reads as a timestamp sorts by instant (so `…+01:00` and `…Z` forms of one moment
-/// agree), ahead of text that does not, which sorts by its characters.
+/// Text that reads as a timestamp sorts by instant (`…+01:00` and `…Z` forms interleave by
+/// time; the same instant written two ways falls back to the characters), ahead of text that
+/// does not, which sorts by its characters.
 fn compare_values(a: &SortValue, b: &SortValue) -> Ordering {
     use SortValue::*;
     match (a, b) {

@@ -567,3 +567,120 @@ async fn not_negates_a_filter_but_never_widens_access() {
     .await;
     assert_eq!((st, body["code"].as_str()), (401, Some("42501")), "{body}");
 }
+
+/// PostgREST's `or=(…)` / `and=(…)` logic trees: right rows for reads and writes, every value
+/// bound, and never a way around the row rules (the tree is ANDed with the caller's scope).
+#[tokio::test]
+async fn logic_trees_select_and_write_but_never_widen_access() {
+    let s = TestServer::start(&["--seed-demo"]).await;
+    let (st, _, all) = get(
+        &s,
+        "/rest/v1/events?select=id,category,distance_km,is_hotel_service",
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200);
+    let all = all.as_array().unwrap().clone();
+    let count = |pred: &dyn Fn(&Value) -> bool| all.iter().filter(|r| pred(r)).count();
+    let near = |r: &Value| r["distance_km"].as_f64().is_some_and(|d| d < 1.0);
+    for (query, want) in [
+        (
+            "or=(category.eq.comedy,distance_km.lt.1)",
+            count(&|r| r["category"] == "comedy" || near(r)),
+        ),
+        (
+            "not.or=(category.eq.comedy,distance_km.lt.1)",
+            // A NULL distance makes `distance_km < 1` unknown, so NOT(…) excludes the row.
+            count(&|r| {
+                r["category"] != "comedy" && r["distance_km"].as_f64().is_some_and(|d| d >= 1.0)
+            }),
+        ),
+        (
+            "or=(category.eq.music,and(category.eq.dining,is_hotel_service.is.true))",
+            count(&|r| {
+                r["category"] == "music"
+                    || (r["category"] == "dining" && r["is_hotel_service"] == true)
+            }),
+        ),
+        (
+            "category=eq.music&or=(is_hotel_service.is.true,distance_km.gt.2)",
+            count(&|r| {
+                r["category"] == "music"
+                    && (r["is_hotel_service"] == true
+                        || r["distance_km"].as_f64().is_some_and(|d| d > 2.0))
+            }),
+        ),
+    ] {
+        let (st, _, got) = get(
+            &s,
+            &format!("/rest/v1/events?select=id&{query}"),
+            &s.anon,
+            &[],
+        )
+        .await;
+        assert_eq!(st, 200, "{query}: {got}");
+        assert_eq!(got.as_array().unwrap().len(), want, "{query}");
+    }
+    assert!(count(&|r| r["category"] == "comedy") > 0 && count(&near) > 0);
+    // Values are bound, never SQL.
+    let (st, _, got) = get(
+        &s,
+        "/rest/v1/events?or=(title.eq.x'%20OR%201=1%20--,title.eq.\"a,b\")",
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!((st, got), (200, json!([])));
+
+    // A kiosk must pin its own session: an `or` of two sessions is not a pin, and ANDed with
+    // a pin it cannot add the other session's rows.
+    let (a, b) = (
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "bbbbbbbb-0000-4000-8000-000000000002",
+    );
+    for sid in [a, b] {
+        s.insert("kiosk_results", json!({"session_id": sid, "results": {}}))
+            .await;
+    }
+    let either = format!("or=(session_id.eq.{a},session_id.eq.{b})");
+    let (st, _, body) = get(
+        &s,
+        &format!("/rest/v1/kiosk_results?{either}"),
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!((st, body["code"].as_str()), (401, Some("42501")), "{body}");
+    let (st, _, body) = get(
+        &s,
+        &format!("/rest/v1/kiosk_results?select=session_id&session_id=eq.{a}&{either}"),
+        &s.anon,
+        &[],
+    )
+    .await;
+    assert_eq!((st, body), (200, json!([{"session_id": a}])));
+
+    // Writes take trees too (and a tree alone counts as a filter).
+    let ids: Vec<String> = all[..2]
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let http = reqwest::Client::new();
+    let r = http
+        .patch(s.url(&format!(
+            "/rest/v1/events?select=id,price_text&or=(id.eq.{},id.eq.{})",
+            ids[0], ids[1]
+        )))
+        .header("apikey", &s.service)
+        .header("Prefer", "return=representation")
+        .json(&json!({"price_text": "On the house"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let rows = body.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{body}");
+    assert!(rows.iter().all(|r| r["price_text"] == "On the house"));
+}

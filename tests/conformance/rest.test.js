@@ -98,6 +98,16 @@ test('filters: eq, neq, in, is.null, gt/lte, not, like/ilike', async () => {
   const { data: cs2 } = await pub.from('events').select('id').like('title', `Late-night ${tag}%`);
   assert.deepEqual(cs2.map((r) => r.id), [tagged.id]);
 
+  // .or() logic trees, nested and(), and a value quoted to hold a comma.
+  const { data: all } = await pub.from('events').select('id,category,distance_km');
+  const { data: either, error: e6 } = await pub.from('events').select('id').or('category.eq.comedy,distance_km.lt.1');
+  assert.equal(e6, null);
+  assert.equal(either.length, all.filter((r) => r.category === 'comedy' || (r.distance_km !== null && r.distance_km < 1)).length);
+  const { data: nested, error: e7 } = await pub.from('events').select('id')
+    .or(`id.eq.${tagged.id},and(category.eq.dining,distance_km.gt.3),title.eq."a,b"`);
+  assert.equal(e7, null);
+  assert.equal(nested.length, 1 + all.filter((r) => r.category === 'dining' && r.distance_km > 3 && r.id !== tagged.id).length);
+
   const { data: range } = await pub.from('events').select('distance_km').gt('distance_km', 1).lte('distance_km', 5);
   assert.ok(range.every((r) => r.distance_km > 1 && r.distance_km <= 5));
 

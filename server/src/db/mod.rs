@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 pub use error::DbError;
 pub use schema::{ColType, ColumnDef, Table};
-pub use sql::{Order, ReadQuery};
+pub use sql::{Cond, Group, Order, ReadQuery};
 pub use writer::{Change, ChangeSink, Writer};
 
 use crate::authz::{self, Action, Principal, RowScope};
@@ -121,7 +121,7 @@ pub(crate) fn select_on(
         q.columns.clone()
     };
     let mut params = Vec::new();
-    let wh = sql::scoped_where_clause(table, &q.filters, scope, &mut params)?;
+    let wh = sql::scoped_where_clause(table, &q.filters, &q.groups, scope, &mut params)?;
     let limit = q.limit.unwrap_or(sql::MAX_ROWS).min(sql::MAX_ROWS);
     let text = format!(
         "SELECT {} FROM {}{}{} LIMIT {} OFFSET {}",

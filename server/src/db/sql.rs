@@ -19,11 +19,27 @@ pub struct Order {
     pub nulls_first: Option<bool>,
 }
 
-/// A read: `select` columns (empty = all), ANDed filters, order, page.
+/// A PostgREST logic tree, `or=(…)` / `and=(…)`, nested and each negatable with `not.`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// `or` (any item) rather than `and` (every item).
+    pub any: bool,
+    pub negated: bool,
+    pub items: Vec<Cond>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    Filter(Filter),
+    Group(Group),
+}
+
+/// A read: `select` columns (empty = all), ANDed filters and logic groups, order, page.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReadQuery {
     pub columns: Vec<&'static ColumnDef>,
     pub filters: Vec<Filter>,
+    pub groups: Vec<Group>,
     pub order: Vec<Order>,
     pub limit: Option<u64>,
     pub offset: u64,
@@ -61,72 +77,22 @@ pub fn where_clause(
     filters: &[Filter],
     params: &mut Vec<Sql>,
 ) -> Result<String, DbError> {
-    let mut parts = Vec::with_capacity(filters.len());
+    conditions_clause(table, filters, &[], params)
+}
+
+/// [`where_clause`] for filters and logic groups, all ANDed.
+pub fn conditions_clause(
+    table: Table,
+    filters: &[Filter],
+    groups: &[Group],
+    params: &mut Vec<Sql>,
+) -> Result<String, DbError> {
+    let mut parts = Vec::with_capacity(filters.len() + groups.len());
     for f in filters {
-        let col = column_of(table, &f.column)?;
-        let q = quote(col.name);
-        let op_err = || DbError::Operator {
-            ty: col.ty.pg_name(),
-            op: f.op.as_str(),
-        };
-        let cmp = |sym: &str, v: &str, params: &mut Vec<Sql>| -> Result<String, DbError> {
-            if col.ty == ColType::Jsonb {
-                return Err(op_err());
-            }
-            params.push(value::from_text(col, v)?);
-            Ok(format!("{q} {sym} ?"))
-        };
-        let part = match (f.op, &f.value) {
-            (FilterOp::Eq, FilterValue::One(v)) => cmp("=", v, params)?,
-            (FilterOp::Neq, FilterValue::One(v)) => cmp("<>", v, params)?,
-            (FilterOp::Lt, FilterValue::One(v)) => cmp("<", v, params)?,
-            (FilterOp::Lte, FilterValue::One(v)) => cmp("<=", v, params)?,
-            (FilterOp::Gt, FilterValue::One(v)) => cmp(">", v, params)?,
-            (FilterOp::Gte, FilterValue::One(v)) => cmp(">=", v, params)?,
-            (FilterOp::In, FilterValue::List(vs)) => {
-                if col.ty == ColType::Jsonb {
-                    return Err(op_err());
-                }
-                if vs.is_empty() {
-                    // `in.()` matches nothing, as in Postgres.
-                    "0".to_owned()
-                } else {
-                    for v in vs {
-                        params.push(value::from_text(col, v)?);
-                    }
-                    format!("{q} IN ({})", vec!["?"; vs.len()].join(", "))
-                }
-            }
-            (FilterOp::Like | FilterOp::ILike, FilterValue::One(v)) => {
-                // Postgres has LIKE for text only (`integer ~~ unknown` does not exist).
-                if col.ty != ColType::Text {
-                    return Err(op_err());
-                }
-                let pattern = super::like::from_postgrest(v);
-                if !super::like::is_valid(&pattern) {
-                    return Err(DbError::LikePattern);
-                }
-                params.push(Sql::Text(pattern));
-                params.push(Sql::Integer((f.op == FilterOp::ILike) as i64));
-                format!("{}(?, {q}, ?)", super::like::FUNCTION)
-            }
-            (FilterOp::Is, FilterValue::Null) => format!("{q} IS NULL"),
-            (FilterOp::Is, FilterValue::Bool(b)) => {
-                if col.ty != ColType::Bool {
-                    return Err(op_err());
-                }
-                params.push(Sql::Integer(*b as i64));
-                format!("{q} = ?")
-            }
-            _ => return Err(op_err()),
-        };
-        // SQL's three-valued NOT: a NULL cell satisfies neither `x = v` nor `NOT (x = v)`,
-        // as in PostgREST over Postgres.
-        parts.push(if f.negated {
-            format!("NOT ({part})")
-        } else {
-            part
-        });
+        parts.push(filter_sql(table, f, params)?);
+    }
+    for g in groups {
+        parts.push(group_sql(table, g, params)?);
     }
     Ok(if parts.is_empty() {
         String::new()
@@ -135,15 +101,101 @@ pub fn where_clause(
     })
 }
 
-/// [`where_clause`] for the caller's filters, ANDed with the authorization layer's row scope
-/// (`(a AND b) OR (c)`), so no caller filter can reach rows outside the scope.
+fn group_sql(table: Table, g: &Group, params: &mut Vec<Sql>) -> Result<String, DbError> {
+    let mut parts = Vec::with_capacity(g.items.len());
+    for item in &g.items {
+        parts.push(match item {
+            Cond::Filter(f) => filter_sql(table, f, params)?,
+            Cond::Group(inner) => group_sql(table, inner, params)?,
+        });
+    }
+    let joined = parts.join(if g.any { " OR " } else { " AND " });
+    Ok(if g.negated {
+        format!("NOT ({joined})")
+    } else {
+        format!("({joined})")
+    })
+}
+
+/// One filter as SQL, its values appended to `params`.
+fn filter_sql(table: Table, f: &Filter, params: &mut Vec<Sql>) -> Result<String, DbError> {
+    let col = column_of(table, &f.column)?;
+    let q = quote(col.name);
+    let op_err = || DbError::Operator {
+        ty: col.ty.pg_name(),
+        op: f.op.as_str(),
+    };
+    let cmp = |sym: &str, v: &str, params: &mut Vec<Sql>| -> Result<String, DbError> {
+        if col.ty == ColType::Jsonb {
+            return Err(op_err());
+        }
+        params.push(value::from_text(col, v)?);
+        Ok(format!("{q} {sym} ?"))
+    };
+    let part = match (f.op, &f.value) {
+        (FilterOp::Eq, FilterValue::One(v)) => cmp("=", v, params)?,
+        (FilterOp::Neq, FilterValue::One(v)) => cmp("<>", v, params)?,
+        (FilterOp::Lt, FilterValue::One(v)) => cmp("<", v, params)?,
+        (FilterOp::Lte, FilterValue::One(v)) => cmp("<=", v, params)?,
+        (FilterOp::Gt, FilterValue::One(v)) => cmp(">", v, params)?,
+        (FilterOp::Gte, FilterValue::One(v)) => cmp(">=", v, params)?,
+        (FilterOp::In, FilterValue::List(vs)) => {
+            if col.ty == ColType::Jsonb {
+                return Err(op_err());
+            }
+            if vs.is_empty() {
+                // `in.()` matches nothing, as in Postgres.
+                "0".to_owned()
+            } else {
+                for v in vs {
+                    params.push(value::from_text(col, v)?);
+                }
+                format!("{q} IN ({})", vec!["?"; vs.len()].join(", "))
+            }
+        }
+        (FilterOp::Like | FilterOp::ILike, FilterValue::One(v)) => {
+            // Postgres has LIKE for text only (`integer ~~ unknown` does not exist).
+            if col.ty != ColType::Text {
+                return Err(op_err());
+            }
+            let pattern = super::like::from_postgrest(v);
+            if !super::like::is_valid(&pattern) {
+                return Err(DbError::LikePattern);
+            }
+            params.push(Sql::Text(pattern));
+            params.push(Sql::Integer((f.op == FilterOp::ILike) as i64));
+            format!("{}(?, {q}, ?)", super::like::FUNCTION)
+        }
+        (FilterOp::Is, FilterValue::Null) => format!("{q} IS NULL"),
+        (FilterOp::Is, FilterValue::Bool(b)) => {
+            if col.ty != ColType::Bool {
+                return Err(op_err());
+            }
+            params.push(Sql::Integer(*b as i64));
+            format!("{q} = ?")
+        }
+        _ => return Err(op_err()),
+    };
+    // SQL's three-valued NOT: a NULL cell satisfies neither `x = v` nor `NOT (x = v)`,
+    // as in PostgREST over Postgres.
+    Ok(if f.negated {
+        format!("NOT ({part})")
+    } else {
+        part
+    })
+}
+
+/// [`conditions_clause`] for the caller's filters and groups, ANDed with the authorization
+/// layer's row scope (`(a AND b) OR (c)`), so no caller condition (an `or=` group included)
+/// can reach rows outside the scope.
 pub fn scoped_where_clause(
     table: Table,
     filters: &[Filter],
+    groups: &[Group],
     scope: &crate::authz::RowScope,
     params: &mut Vec<Sql>,
 ) -> Result<String, DbError> {
-    let base = where_clause(table, filters, params)?;
+    let base = conditions_clause(table, filters, groups, params)?;
     let branches = match scope {
         crate::authz::RowScope::All => return Ok(base),
         crate::authz::RowScope::AnyOf(b) => b,
@@ -231,6 +283,7 @@ mod tests {
         let w = scoped_where_clause(
             Table::Sessions,
             &[rest("status", "neq.live")],
+            &[],
             &scope,
             &mut p,
         )
@@ -242,7 +295,8 @@ mod tests {
         assert_eq!(p.len(), 4);
         let mut p = Vec::new();
         assert_eq!(
-            scoped_where_clause(Table::Sessions, &[], &RowScope::AnyOf(vec![]), &mut p).unwrap(),
+            scoped_where_clause(Table::Sessions, &[], &[], &RowScope::AnyOf(vec![]), &mut p)
+                .unwrap(),
             " WHERE (0)"
         );
     }

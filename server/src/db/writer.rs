@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::error::{DbError, classify};
 use super::schema::{ColDefault, ColumnDef, Table};
+use super::sql::Group;
 use super::{Row, sql, value};
 use crate::authz::{self, Action, Principal};
 use crate::time_fmt;
@@ -219,37 +220,38 @@ impl Writer {
             .ok_or_else(|| DbError::Worker("insert returned no row".into()))
     }
 
-    /// Updates the rows matching `filters` (which must not be empty) with `patch`.
+    /// Updates the rows matching `filters` and `groups` (not both empty) with `patch`.
     pub async fn update(
         &self,
         principal: &Principal,
         table: Table,
-        filters: Vec<Filter>,
+        (filters, groups): (Vec<Filter>, Vec<Group>),
         patch: Row,
     ) -> Result<Vec<Row>, DbError> {
-        if filters.is_empty() {
+        if filters.is_empty() && groups.is_empty() {
             return Err(DbError::Unfiltered(Action::Update));
         }
         authz::check(principal, table, Action::Update, &filters)?;
         let scope = authz::row_scope(principal, table);
         let principal = principal.clone();
-        self.run(move |w| w.update(&principal, table, &filters, &scope, patch))
+        self.run(move |w| w.update(&principal, table, (&filters, &groups), &scope, patch))
             .await
     }
 
-    /// Deletes the rows matching `filters` (which must not be empty).
+    /// Deletes the rows matching `filters` and `groups` (not both empty).
     pub async fn delete(
         &self,
         principal: &Principal,
         table: Table,
-        filters: Vec<Filter>,
+        (filters, groups): (Vec<Filter>, Vec<Group>),
     ) -> Result<Vec<Row>, DbError> {
-        if filters.is_empty() {
+        if filters.is_empty() && groups.is_empty() {
             return Err(DbError::Unfiltered(Action::Delete));
         }
         authz::check(principal, table, Action::Delete, &filters)?;
         let scope = authz::row_scope(principal, table);
-        self.run(move |w| w.delete(table, &filters, &scope)).await
+        self.run(move |w| w.delete(table, (&filters, &groups), &scope))
+            .await
     }
 }
 
@@ -328,7 +330,7 @@ impl Inner {
         &mut self,
         principal: &Principal,
         table: Table,
-        filters: &[Filter],
+        (filters, groups): (&[Filter], &[Group]),
         scope: &authz::RowScope,
         mut patch: Row,
     ) -> Result<Vec<Row>, DbError> {
@@ -354,7 +356,7 @@ impl Inner {
             return Ok(Vec::new());
         }
         let mut where_params = Vec::new();
-        let wh = sql::scoped_where_clause(table, filters, scope, &mut where_params)?;
+        let wh = sql::scoped_where_clause(table, filters, groups, scope, &mut where_params)?;
         let pk = table.pk();
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
@@ -415,13 +417,13 @@ impl Inner {
     fn delete(
         &mut self,
         table: Table,
-        filters: &[Filter],
+        (filters, groups): (&[Filter], &[Group]),
         scope: &authz::RowScope,
     ) -> Result<Vec<Row>, DbError> {
         let (_, ts) = self.next_ts();
         let cols = sql::all_columns(table);
         let mut params = Vec::new();
-        let wh = sql::scoped_where_clause(table, filters, scope, &mut params)?;
+        let wh = sql::scoped_where_clause(table, filters, groups, scope, &mut params)?;
         let text = format!(
             "DELETE FROM {}{} RETURNING {}",
             sql::quote(table.name()),

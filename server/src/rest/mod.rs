@@ -327,7 +327,12 @@ async fn update(
     };
     let out = state
         .writer
-        .update(&req.principal, req.table, req.query.filters.clone(), patch)
+        .update(
+            &req.principal,
+            req.table,
+            (req.query.filters.clone(), req.query.groups.clone()),
+            patch,
+        )
         .await
         .map_err(|e| RestError::from_db(e, &req.principal))?;
     write_response(&req, out, false)
@@ -342,7 +347,11 @@ async fn remove(
     let req = parse_request(&state, &name, &headers, raw)?;
     let out = state
         .writer
-        .delete(&req.principal, req.table, req.query.filters.clone())
+        .delete(
+            &req.principal,
+            req.table,
+            (req.query.filters.clone(), req.query.groups.clone()),
+        )
         .await
         .map_err(|e| RestError::from_db(e, &req.principal))?;
     write_response(&req, out, false)

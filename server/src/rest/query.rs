@@ -6,7 +6,7 @@ use concierge_wire::filter::{Filter, FilterError};
 
 use super::error::RestError;
 use crate::db::sql::column_of;
-use crate::db::{ColumnDef, Order, ReadQuery, Table};
+use crate::db::{ColumnDef, Cond, Group, Order, ReadQuery, Table};
 use crate::rest::error::truncate;
 
 /// At most this many query parameters per request (a cheap guard against abuse).
@@ -121,6 +121,104 @@ fn filter_error(value: &str, e: FilterError) -> RestError {
     RestError::bad_query("filter", value, e.to_string())
 }
 
+/// Deepest nesting of `or(…)` / `and(…)` accepted, and most conditions in one tree: enough for
+/// any real query, and a hostile one cannot recurse the parser (or SQLite) into the ground.
+const MAX_GROUP_DEPTH: usize = 8;
+const MAX_GROUP_ITEMS: usize = 100;
+
+/// `or` / `and` / `not.or` / `not.and`: a logic-tree key (or nested prefix) and its meaning.
+fn group_kind(key: &str) -> Option<(bool, bool)> {
+    let (negated, key) = match key.strip_prefix("not.") {
+        Some(k) => (true, k),
+        None => (false, key),
+    };
+    match key {
+        "or" => Some((true, negated)),
+        "and" => Some((false, negated)),
+        _ => None,
+    }
+}
+
+/// Splits `a,b(c,d),"e,f"` at its top-level commas.
+fn split_top(s: &str) -> Option<Vec<&str>> {
+    let (mut depth, mut quoted, mut escaped, mut start) = (0usize, false, false, 0usize);
+    let mut out = Vec::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.checked_sub(1)?,
+            ',' if !quoted && depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted || depth != 0 {
+        return None;
+    }
+    out.push(&s[start..]);
+    Some(out)
+}
+
+/// Parses the `(…)` of `or=(…)` (PostgREST's logic trees: `col.op.value` items, nested
+/// `or(…)` / `and(…)`, any of them negatable with `not.`).
+fn parse_group(
+    table: Table,
+    any: bool,
+    negated: bool,
+    list: &str,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<Group, RestError> {
+    let bad = |why: &str| RestError::bad_query("logic tree", list, why.to_owned());
+    if depth > MAX_GROUP_DEPTH {
+        return Err(bad("nested too deeply"));
+    }
+    let inner = list
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(|| bad("expected (condition,condition,…)"))?;
+    let parts = split_top(inner).ok_or_else(|| bad("unbalanced parentheses or quotes"))?;
+    let mut items = Vec::with_capacity(parts.len());
+    for part in parts {
+        let part = part.trim();
+        *budget = budget
+            .checked_sub(1)
+            .ok_or_else(|| bad("too many conditions"))?;
+        if let Some(open) = part.find('(')
+            && let Some((any, negated)) = group_kind(&part[..open])
+        {
+            let g = parse_group(table, any, negated, &part[open..], depth + 1, budget)?;
+            items.push(Cond::Group(g));
+            continue;
+        }
+        let (col, op_value) = part
+            .split_once('.')
+            .ok_or_else(|| bad("expected column.operator.value"))?;
+        let mut f = Filter::parse_rest(col, op_value).map_err(|e| match e {
+            FilterError::BadColumn(_) | FilterError::EmptyColumn => unknown_column(table, col),
+            e => filter_error(part, e),
+        })?;
+        // Inside a tree a value may be double-quoted to hold `,` `(` `)`.
+        if let concierge_wire::filter::FilterValue::One(v) = &mut f.value
+            && let Some(unq) = v.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+        {
+            *v = unq.replace("\\\"", "\"").replace("\\\\", "\\");
+        }
+        column(table, &f.column)?;
+        items.push(Cond::Filter(f));
+    }
+    Ok(Group {
+        any,
+        negated,
+        items,
+    })
+}
+
 /// Parses the decoded query pairs of a request on `table`.
 pub fn parse_query(table: Table, pairs: &[(String, String)]) -> Result<ReadQuery, RestError> {
     if pairs.len() > MAX_PARAMS {
@@ -131,6 +229,7 @@ pub fn parse_query(table: Table, pairs: &[(String, String)]) -> Result<ReadQuery
         ));
     }
     let mut q = ReadQuery::default();
+    let mut budget = MAX_GROUP_ITEMS;
     for (k, v) in pairs {
         match k.as_str() {
             "select" => q.columns = parse_select(table, v)?,
@@ -138,14 +237,13 @@ pub fn parse_query(table: Table, pairs: &[(String, String)]) -> Result<ReadQuery
             "limit" => q.limit = Some(parse_count("limit", v)?),
             "offset" => q.offset = parse_count("offset", v)?,
             k if RESERVED.contains(&k) => {}
-            col => {
-                if matches!(col, "or" | "and" | "not") {
-                    return Err(RestError::bad_query(
-                        "logic tree",
-                        v,
-                        "or=/and= groups are not supported by this server",
-                    ));
+            k if group_kind(k).is_some() => {
+                if let Some((any, negated)) = group_kind(k) {
+                    q.groups
+                        .push(parse_group(table, any, negated, v.trim(), 1, &mut budget)?);
                 }
+            }
+            col => {
                 let f = Filter::parse_rest(col, v).map_err(|e| match e {
                     FilterError::BadColumn(_) | FilterError::EmptyColumn => {
                         unknown_column(table, col)
@@ -196,6 +294,7 @@ pub fn parse_range(s: &str) -> Option<(u64, Option<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use concierge_wire::filter::FilterValue;
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         form_urlencoded::parse(q.as_bytes()).into_owned().collect()
@@ -221,6 +320,66 @@ mod tests {
     }
 
     #[test]
+    fn logic_trees_nest_negate_and_quote() {
+        let q = parse(
+            "or=(category.eq.comedy,and(distance_km.lt.1,not.or(title.eq.\"a,b\",venue.is.null)),id.not.in.(x,y))",
+        )
+        .unwrap();
+        assert_eq!(q.groups.len(), 1);
+        let g = &q.groups[0];
+        assert!(g.any && !g.negated);
+        assert_eq!(g.items.len(), 3);
+        let Cond::Group(and) = &g.items[1] else {
+            panic!("nested and: {g:?}")
+        };
+        assert!(!and.any);
+        let Cond::Group(not_or) = &and.items[1] else {
+            panic!("nested not.or: {and:?}")
+        };
+        assert!(not_or.any && not_or.negated);
+        let Cond::Filter(f) = &not_or.items[0] else {
+            panic!("{not_or:?}")
+        };
+        assert_eq!(
+            f.value,
+            FilterValue::One("a,b".into()),
+            "quotes protect the comma"
+        );
+        let Cond::Filter(f) = &g.items[2] else {
+            panic!("{g:?}")
+        };
+        assert!(f.negated && f.op == concierge_wire::filter::FilterOp::In);
+        let q = parse("not.and=(category.eq.music,distance_km.gt.5)").unwrap();
+        assert!(!q.groups[0].any && q.groups[0].negated);
+    }
+
+    #[test]
+    fn hostile_logic_trees_are_refused() {
+        let deep = format!("or=({}a.eq.1{})", "or(".repeat(20), ")".repeat(20));
+        let wide = format!(
+            "or=({})",
+            (0..101)
+                .map(|i| format!("title.eq.{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for q in [
+            "or=",
+            "or=a.eq.1",
+            "or=(title.eq.1",
+            "or=(title.eq.\"unterminated)",
+            "or=(title)",
+            "or=(nope.eq.1)",
+            "or=(title.regex.x)",
+            "or=(title.eq.1))(",
+            deep.as_str(),
+            wide.as_str(),
+        ] {
+            assert!(parse(q).is_err(), "{q}");
+        }
+    }
+
+    #[test]
     fn hostile_input_is_refused_not_interpolated() {
         let cases: &[(&str, &str)] = &[
             ("select=id;drop table events", "PGRST100"),
@@ -241,7 +400,8 @@ mod tests {
             ("title=eq", "PGRST100"),
             ("title=not.eq", "PGRST100"),
             ("title=not.not.eq.x", "PGRST100"),
-            ("or=(a.eq.1,b.eq.2)", "PGRST100"),
+            ("or=(title.eq.1,title.regex.2)", "PGRST100"),
+            ("or=(a.eq.1,b.eq.2)", "42703"),
             ("category=in.(a,b", "PGRST100"),
             ("nope=eq.1", "42703"),
         ];

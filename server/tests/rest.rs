@@ -28,6 +28,23 @@ async fn get(
     )
 }
 
+/// Every event of the seeded catalogue, as the anon key reads it (the oracle's input).
+async fn catalogue(s: &TestServer, select: &str) -> Vec<Value> {
+    let (st, _, all) = get(s, &format!("/rest/v1/events?select={select}"), &s.anon, &[]).await;
+    assert_eq!(st, 200, "{all}");
+    all.as_array().cloned().unwrap_or_default()
+}
+
+/// Each `(filter query, rows the oracle expects)` returns exactly that many events.
+async fn assert_event_counts(s: &TestServer, cases: &[(&str, usize)]) {
+    for (query, want) in cases {
+        let path = format!("/rest/v1/events?select=id&{query}");
+        let (st, _, got) = get(s, &path, &s.anon, &[]).await;
+        assert_eq!(st, 200, "{query}: {got}");
+        assert_eq!(got.as_array().map(Vec::len), Some(*want), "{query}");
+    }
+}
+
 #[tokio::test]
 async fn health_config_and_static_fallback() {
     let dir = tempfile::tempdir().unwrap();
@@ -468,11 +485,8 @@ async fn cors_preflight_and_exposed_headers() {
 #[tokio::test]
 async fn like_and_ilike_filter_like_postgres() {
     let s = TestServer::start(&["--seed-demo"]).await;
-    let (st, _, all) = get(&s, "/rest/v1/events?select=title", &s.anon, &[]).await;
-    assert_eq!(st, 200);
-    let titles: Vec<String> = all
-        .as_array()
-        .unwrap()
+    let titles: Vec<String> = catalogue(&s, "title")
+        .await
         .iter()
         .map(|r| r["title"].as_str().unwrap().to_owned())
         .collect();
@@ -518,17 +532,9 @@ async fn like_and_ilike_filter_like_postgres() {
 #[tokio::test]
 async fn not_negates_a_filter_but_never_widens_access() {
     let s = TestServer::start(&["--seed-demo"]).await;
-    let (st, _, all) = get(
-        &s,
-        "/rest/v1/events?select=id,category,image_url",
-        &s.anon,
-        &[],
-    )
-    .await;
-    assert_eq!(st, 200);
-    let all = all.as_array().unwrap().clone();
+    let all = catalogue(&s, "id,category,image_url").await;
     let count = |pred: &dyn Fn(&Value) -> bool| all.iter().filter(|r| pred(r)).count();
-    for (query, want) in [
+    let cases = [
         (
             "category=not.eq.music",
             count(&|r| r["category"] != "music"),
@@ -542,17 +548,8 @@ async fn not_negates_a_filter_but_never_widens_access() {
             count(&|r| !r["image_url"].is_null()),
         ),
         ("image_url=is.null", count(&|r| r["image_url"].is_null())),
-    ] {
-        let (st, _, got) = get(
-            &s,
-            &format!("/rest/v1/events?select=id&{query}"),
-            &s.anon,
-            &[],
-        )
-        .await;
-        assert_eq!(st, 200, "{query}: {got}");
-        assert_eq!(got.as_array().unwrap().len(), want, "{query}");
-    }
+    ];
+    assert_event_counts(&s, &cases).await;
     assert!(
         count(&|r| r["category"] == "music") > 0,
         "the seed has music"
@@ -573,18 +570,10 @@ async fn not_negates_a_filter_but_never_widens_access() {
 #[tokio::test]
 async fn logic_trees_select_and_write_but_never_widen_access() {
     let s = TestServer::start(&["--seed-demo"]).await;
-    let (st, _, all) = get(
-        &s,
-        "/rest/v1/events?select=id,category,distance_km,is_hotel_service",
-        &s.anon,
-        &[],
-    )
-    .await;
-    assert_eq!(st, 200);
-    let all = all.as_array().unwrap().clone();
+    let all = catalogue(&s, "id,category,distance_km,is_hotel_service").await;
     let count = |pred: &dyn Fn(&Value) -> bool| all.iter().filter(|r| pred(r)).count();
     let near = |r: &Value| r["distance_km"].as_f64().is_some_and(|d| d < 1.0);
-    for (query, want) in [
+    let cases = [
         (
             "or=(category.eq.comedy,distance_km.lt.1)",
             count(&|r| r["category"] == "comedy" || near(r)),
@@ -611,17 +600,8 @@ async fn logic_trees_select_and_write_but_never_widen_access() {
                         || r["distance_km"].as_f64().is_some_and(|d| d > 2.0))
             }),
         ),
-    ] {
-        let (st, _, got) = get(
-            &s,
-            &format!("/rest/v1/events?select=id&{query}"),
-            &s.anon,
-            &[],
-        )
-        .await;
-        assert_eq!(st, 200, "{query}: {got}");
-        assert_eq!(got.as_array().unwrap().len(), want, "{query}");
-    }
+    ];
+    assert_event_counts(&s, &cases).await;
     assert!(count(&|r| r["category"] == "comedy") > 0 && count(&near) > 0);
     // Values are bound, never SQL.
     let (st, _, got) = get(

@@ -8,7 +8,7 @@ CACHE="${CONCIERGE_CACHE:-$HOME/.cache/concierge}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 TOOLS="$CACHE/tools"
 export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
-DIST="$CACHE/dist"
+DIST="${CONCIERGE_DIST:-$CACHE/dist}"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

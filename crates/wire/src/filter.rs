@@ -121,6 +121,26 @@ impl Filter {
         }
     }
 
+    /// `column=eq.value`.
+    pub fn eq(column: impl Into<String>, value: impl Into<String>) -> Filter {
+        Filter::new(column, FilterOp::Eq, FilterValue::One(value.into()))
+    }
+
+    /// `column=neq.value`.
+    pub fn neq(column: impl Into<String>, value: impl Into<String>) -> Filter {
+        Filter::new(column, FilterOp::Neq, FilterValue::One(value.into()))
+    }
+
+    /// `column=in.(a,b,…)`.
+    pub fn is_in<I, S>(column: impl Into<String>, values: I) -> Filter
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let values = values.into_iter().map(Into::into).collect();
+        Filter::new(column, FilterOp::In, FilterValue::List(values))
+    }
+
     /// Parses a Realtime subscription filter `column=op.value` (classic single condition).
     pub fn parse_realtime(s: &str) -> Result<Filter, FilterError> {
         let (column, rest) = s.split_once('=').ok_or(FilterError::MissingEquals)?;

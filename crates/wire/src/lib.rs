@@ -3,12 +3,18 @@
 //! Everything here is plain data plus total (never-panicking) parsers: every byte that
 //! reaches these functions came from the network or a user.
 
+pub mod category;
 pub mod config;
 pub mod filter;
+pub mod lifecycle;
 pub mod model;
 pub mod phoenix;
 pub mod realtime;
+pub mod role;
 
+pub use category::Category;
 pub use filter::{Filter, FilterError, FilterOp};
-pub use model::{SessionKind, SessionStatus};
+pub use lifecycle::{Move, SessionStatus};
+pub use model::SessionKind;
 pub use phoenix::{CodecError, Event, Message, Vsn};
+pub use role::AppRole;

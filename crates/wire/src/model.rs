@@ -3,49 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A customer session's lifecycle. Stored as lowercase text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionStatus {
-    /// Requested by the customer, no staff yet.
-    Pending,
-    /// A staff member accepted it.
-    Waiting,
-    Live,
-    Completed,
-    Cancelled,
-}
-
-impl SessionStatus {
-    pub const ALL: [SessionStatus; 5] = [
-        SessionStatus::Pending,
-        SessionStatus::Waiting,
-        SessionStatus::Live,
-        SessionStatus::Completed,
-        SessionStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Pending => "pending",
-            SessionStatus::Waiting => "waiting",
-            SessionStatus::Live => "live",
-            SessionStatus::Completed => "completed",
-            SessionStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SessionStatus> {
-        SessionStatus::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            SessionStatus::Pending | SessionStatus::Waiting | SessionStatus::Live
-        )
-    }
-}
+pub use crate::lifecycle::SessionStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -150,18 +108,4 @@ pub struct SessionRow {
     pub updated_at: String,
     #[serde(default)]
     pub ended_at: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_text_round_trip() {
-        for s in SessionStatus::ALL {
-            assert_eq!(SessionStatus::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        assert_eq!(SessionStatus::parse("LIVE"), None);
-    }
 }

@@ -8,6 +8,7 @@
 //! so a burst of load from other processes on the shared machine hits every case of the group,
 //! and their ratios stay comparable.
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// A measured case: closure(iters) → time spent in the measured part.
@@ -43,6 +44,28 @@ impl<'a> Case<'a> {
                 f();
             }
             t.elapsed()
+        })
+    }
+
+    /// A case whose iterations each start from a fresh state made by `setup` (not timed, e.g.
+    /// cloning a store), then run `timed` on it. The state and `timed`'s result go through
+    /// `black_box` after the clock stops, so the work cannot be optimised away.
+    pub fn with_setup<S, R>(
+        name: impl Into<String>,
+        ops_per_iter: u64,
+        mut setup: impl FnMut() -> S + 'a,
+        mut timed: impl FnMut(&mut S) -> R + 'a,
+    ) -> Case<'a> {
+        Case::new(name, ops_per_iter, move |iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                let mut state = setup();
+                let t = Instant::now();
+                let out = timed(&mut state);
+                took += t.elapsed();
+                black_box((state, out));
+            }
+            took
         })
     }
 }
@@ -81,6 +104,25 @@ impl Measured {
 
     pub fn max(&self) -> f64 {
         self.quantile(1.0)
+    }
+}
+
+/// The median of case `i` of a group (NaN if the group has no such case).
+pub fn median_of(ms: &[Measured], i: usize) -> f64 {
+    ms.get(i).map_or(f64::NAN, Measured::median)
+}
+
+/// The noisiest case seen so far: the largest interquartile range relative to its median.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Noise {
+    pub worst_iqr: f64,
+}
+
+impl Noise {
+    pub fn note(&mut self, ms: &[Measured]) {
+        for m in ms {
+            self.worst_iqr = self.worst_iqr.max(m.iqr_rel());
+        }
     }
 }
 
@@ -157,6 +199,11 @@ pub fn group_thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `a / b` as `1.23×`.
+pub fn ratio(a: f64, b: f64) -> String {
+    format!("{:.2}×", a / b)
 }
 
 /// Operations per second for a cost in ns/op, e.g. `12.3 M/s`.

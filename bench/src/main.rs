@@ -28,7 +28,7 @@ use args::{Args, USAGE};
 use procinfo::rss_kib;
 use report::Setup;
 use shared::{Phase, Shared};
-use workload::Rest;
+use workload::{CatalogueRun, Driver, KioskRun, Rest};
 
 /// Writers of the catalogue workload, each owning one `events` row.
 const CATALOGUE_WRITERS: usize = 4;
@@ -209,35 +209,32 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
     // Only target sessions whose socket is listening (a failed socket would count as "missing").
     let targets: Arc<Vec<Arc<str>>> =
         Arc::new(ready_sessions.lock().map(|r| r.clone()).unwrap_or_default());
+    let driver = Driver {
+        rest,
+        shared: shared.clone(),
+        server_pid: pid,
+    };
     if !args.warmup.is_zero() {
         // Unmeasured: the first seconds after start-up (fresh database pages, allocator growth,
         // cold code paths) are not the steady state the targets are about; its run id (1000) is never reported.
-        let w = workload::kiosk_run(
-            &rest,
-            &shared,
-            &targets,
-            1000,
-            500,
-            args.kiosk_writers,
-            args.warmup,
-            pid,
-        )
-        .await;
+        let warmup = KioskRun {
+            run: 1000,
+            rate: 500,
+            writers: args.kiosk_writers,
+            duration: args.warmup,
+        };
+        let w = driver.kiosk(&targets, warmup).await;
         println!("warm-up (not reported): {}", report::kiosk_line(&w));
     }
     let mut kiosk = Vec::new();
     for (run, rate) in args.kiosk_rates.iter().enumerate() {
-        let r = workload::kiosk_run(
-            &rest,
-            &shared,
-            &targets,
-            run as u32 + 1,
-            *rate,
-            args.kiosk_writers,
-            args.duration,
-            pid,
-        )
-        .await;
+        let run = KioskRun {
+            run: run as u32 + 1,
+            rate: *rate,
+            writers: args.kiosk_writers,
+            duration: args.duration,
+        };
+        let r = driver.kiosk(&targets, run).await;
         println!("{}", report::kiosk_line(&r));
         kiosk.push(r);
     }
@@ -261,17 +258,12 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
         let subscribers = setup
             .catalogue_ready
             .saturating_sub(shared.dropped.load(Ordering::SeqCst));
-        let r = workload::catalogue_run(
-            &rest,
-            &shared,
-            &row_ids,
-            &next_seq,
-            *rate,
-            args.duration,
+        let run = CatalogueRun {
+            rate: *rate,
+            duration: args.duration,
             subscribers,
-            pid,
-        )
-        .await;
+        };
+        let r = driver.catalogue(&row_ids, &next_seq, run).await;
         println!("{}", report::catalogue_line(&r));
         catalogue.push(r);
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::stats::{CommitLatency, Summary};
-use crate::workload::{CatalogueResult, KioskResult};
+use crate::workload::{CatalogueResult, CpuUse, KioskResult};
 
 #[derive(Debug, Clone, Default)]
 pub struct Setup {
@@ -57,6 +57,25 @@ fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "n/a".to_owned(), |x| format!("{x:.digits$}"))
 }
 
+/// A Markdown table row.
+fn row(cells: &[String]) -> String {
+    format!("| {} |", cells.join(" | "))
+}
+
+/// `server / client` CPU use in cores, for a table cell.
+fn cpu_cell(c: &CpuUse) -> String {
+    format!("{} / {}", opt(c.server, 2), opt(c.client, 2))
+}
+
+/// CPU use in cores, for a console line.
+fn cpu_words(c: &CpuUse) -> String {
+    format!(
+        "server CPU {} cores, client CPU {} cores",
+        opt(c.server, 2),
+        opt(c.client, 2)
+    )
+}
+
 fn rate(r: u32) -> String {
     if r == 0 {
         "unpaced".to_owned()
@@ -66,48 +85,61 @@ fn rate(r: u32) -> String {
 }
 
 pub fn kiosk_line(k: &KioskResult) -> String {
+    let w = &k.writes;
     format!(
         "kiosk target {}: {:.0} changes/s committed ({} ok, {} errors, {} writers), delivered {}/{}, misrouted {}, \
-         write (send→HTTP 201) {} ms, send→client p50/p99/max {} ms, commit_timestamp→client {} ms, \
-         server CPU {} cores, client CPU {} cores",
-        rate(k.target_rate),
-        k.writes_ok as f64 / k.elapsed_s,
-        k.writes_ok,
-        k.write_errors,
+         write (send→HTTP 201) {} ms, send→client p50/p99/max {} ms, commit_timestamp→client {} ms, {}",
+        rate(w.target_rate),
+        w.per_s(),
+        w.ok,
+        w.errors,
         k.writers,
         k.delivered,
-        k.writes_ok,
+        w.ok,
         k.misrouted,
-        lat(&k.write_ms),
+        lat(&w.latency_ms),
         lat(&k.latency_ms),
         commit_lat(&k.commit_latency_ms),
-        opt(k.server_cpu, 2),
-        opt(k.client_cpu, 2),
+        cpu_words(&k.cpu),
     )
 }
 
 pub fn catalogue_line(c: &CatalogueResult) -> String {
+    let w = &c.writes;
     format!(
         "catalogue target {}: {:.1} changes/s committed ({} ok, {} errors), {} subscribers, {} changes reached all, \
          {:.0} deliveries/s, write (send→HTTP 204) {} ms, send→last client p50/p99/max {} ms, \
-         commit_timestamp→last client {} ms, server CPU {} cores, client CPU {} cores",
-        rate(c.target_rate),
-        c.writes_ok as f64 / c.elapsed_s,
-        c.writes_ok,
-        c.write_errors,
+         commit_timestamp→last client {} ms, {}",
+        rate(w.target_rate),
+        w.per_s(),
+        w.ok,
+        w.errors,
         c.subscribers,
         c.complete,
-        c.deliveries as f64 / c.elapsed_s,
-        lat(&c.write_ms),
+        c.deliveries as f64 / w.elapsed_s,
+        lat(&w.latency_ms),
         lat(&c.last_latency_ms),
         commit_lat(&c.commit_last_latency_ms),
-        opt(c.server_cpu, 2),
-        opt(c.client_cpu, 2),
+        cpu_words(&c.cpu),
     )
 }
 
-/// The body of the "## Realtime server" section (without the heading).
+/// The body of the "## Realtime server" section (without the heading): one part per
+/// subsection, in this order.
 pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResult]) -> String {
+    [
+        connections(setup),
+        memory(setup),
+        kiosk_table(kiosk),
+        catalogue_table(catalogue),
+        targets(kiosk, catalogue, setup.sockets_requested),
+        closing(setup, kiosk, catalogue),
+    ]
+    .concat()
+}
+
+/// How many sockets connected, and the first connection error if any.
+fn connections(setup: &Setup) -> String {
     let mut m = String::new();
     let _ = writeln!(
         m,
@@ -122,6 +154,12 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
     if let Some(e) = &setup.first_connect_error {
         let _ = writeln!(m, "First connection error: `{e}`\n");
     }
+    m
+}
+
+/// "### Memory per connection (server RSS)".
+fn memory(setup: &Setup) -> String {
+    let mut m = String::new();
     let _ = writeln!(m, "### Memory per connection (server RSS)\n");
     let _ = writeln!(m, "| state | server RSS | per connection |\n|---|---|---|");
     let kib = |v: Option<u64>| {
@@ -145,7 +183,12 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
         kib(setup.rss_both_kib),
         opt(setup.kib_per_catalogue_channel(), 1)
     );
+    m
+}
 
+/// "### (1) Kiosk-like": one row per run.
+fn kiosk_table(kiosk: &[KioskResult]) -> String {
+    let mut m = String::new();
     let _ = writeln!(
         m,
         "### (1) Kiosk-like: each change to the one socket whose `session_id=eq.…` filter matches\n"
@@ -155,26 +198,33 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
         "| target | committed changes/s | delivered / committed | write errors | write: send→HTTP response p50 / p99 / max (ms) | send→client p50 / p99 / max (ms) | commit_timestamp→client p50 / p99 / max (ms) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|"
     );
     for k in kiosk {
+        let w = &k.writes;
+        let misrouted = if k.misrouted > 0 {
+            format!(" ({} misrouted!)", k.misrouted)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             m,
-            "| {} | {:.0} | {} / {}{} | {} | {} | {} | {} | {} / {} |",
-            rate(k.target_rate),
-            k.writes_ok as f64 / k.elapsed_s,
-            k.delivered,
-            k.writes_ok,
-            if k.misrouted > 0 {
-                format!(" ({} misrouted!)", k.misrouted)
-            } else {
-                String::new()
-            },
-            k.write_errors,
-            lat(&k.write_ms),
-            lat(&k.latency_ms),
-            commit_lat(&k.commit_latency_ms),
-            opt(k.server_cpu, 2),
-            opt(k.client_cpu, 2)
+            "{}",
+            row(&[
+                rate(w.target_rate),
+                format!("{:.0}", w.per_s()),
+                format!("{} / {}{misrouted}", k.delivered, w.ok),
+                w.errors.to_string(),
+                lat(&w.latency_ms),
+                lat(&k.latency_ms),
+                commit_lat(&k.commit_latency_ms),
+                cpu_cell(&k.cpu),
+            ])
         );
     }
+    m
+}
+
+/// "### (2) Catalogue-like": one row per run.
+fn catalogue_table(catalogue: &[CatalogueResult]) -> String {
+    let mut m = String::new();
     let _ = writeln!(
         m,
         "\n### (2) Catalogue-like: each change on `events` to every subscribed socket\n"
@@ -184,35 +234,44 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
         "| target | committed changes/s | subscribers | changes that reached all | deliveries/s | write: send→HTTP response p50 / p99 / max (ms) | send→last client p50 / p99 / max (ms) | commit_timestamp→last client p50 / p99 / max (ms) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|---|"
     );
     for c in catalogue {
+        let w = &c.writes;
         let _ = writeln!(
             m,
-            "| {} | {:.1} | {} | {} / {} | {:.0} | {} | {} | {} | {} / {} |",
-            rate(c.target_rate),
-            c.writes_ok as f64 / c.elapsed_s,
-            c.subscribers,
-            c.complete,
-            c.writes_ok,
-            c.deliveries as f64 / c.elapsed_s,
-            lat(&c.write_ms),
-            lat(&c.last_latency_ms),
-            commit_lat(&c.commit_last_latency_ms),
-            opt(c.server_cpu, 2),
-            opt(c.client_cpu, 2)
+            "{}",
+            row(&[
+                rate(w.target_rate),
+                format!("{:.1}", w.per_s()),
+                c.subscribers.to_string(),
+                format!("{} / {}", c.complete, w.ok),
+                format!("{:.0}", c.deliveries as f64 / w.elapsed_s),
+                lat(&w.latency_ms),
+                lat(&c.last_latency_ms),
+                commit_lat(&c.commit_last_latency_ms),
+                cpu_cell(&c.cpu),
+            ])
         );
     }
-    let _ = writeln!(m, "\n### Against the targets\n");
-    let _ = writeln!(m, "{}", verdict_kiosk(kiosk));
-    let _ = writeln!(
-        m,
-        "{}",
-        verdict_catalogue(catalogue, setup.sockets_requested)
-    );
-    let errors: Vec<&String> = kiosk
+    m
+}
+
+/// "### Against the targets": one verdict per workload.
+fn targets(kiosk: &[KioskResult], catalogue: &[CatalogueResult], sockets: usize) -> String {
+    format!(
+        "\n### Against the targets\n\n{}\n{}\n",
+        verdict_kiosk(kiosk),
+        verdict_catalogue(catalogue, sockets)
+    )
+}
+
+/// The first write error of any run, and what went wrong with the sockets.
+fn closing(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResult]) -> String {
+    let mut m = String::new();
+    let first_error = kiosk
         .iter()
-        .filter_map(|k| k.first_error.as_ref())
-        .chain(catalogue.iter().filter_map(|c| c.first_error.as_ref()))
-        .collect();
-    if let Some(e) = errors.first() {
+        .map(|k| &k.writes)
+        .chain(catalogue.iter().map(|c| &c.writes))
+        .find_map(|w| w.first_error.as_ref());
+    if let Some(e) = first_error {
         let _ = writeln!(m, "\nFirst write error: `{e}`");
     }
     let _ = writeln!(
@@ -227,19 +286,19 @@ pub fn markdown(setup: &Setup, kiosk: &[KioskResult], catalogue: &[CatalogueResu
 fn verdict_kiosk(kiosk: &[KioskResult]) -> String {
     let paced = kiosk
         .iter()
-        .filter(|k| k.target_rate >= 2000 && k.delivered == k.writes_ok);
-    let best = paced.max_by(|a, b| a.target_rate.cmp(&b.target_rate));
+        .filter(|k| k.writes.target_rate >= 2000 && k.delivered == k.writes.ok);
+    let best = paced.max_by(|a, b| a.writes.target_rate.cmp(&b.writes.target_rate));
     match best {
-        Some(k) if k.latency_ms.p99 <= 50.0 && k.writes_ok as f64 / k.elapsed_s >= 1990.0 => {
+        Some(k) if k.latency_ms.p99 <= 50.0 && k.writes.per_s() >= 1990.0 => {
             format!(
                 "- (1) kiosk, target ≥ 2,000 changes/s at p99 ≤ 50 ms: **met** at {:.0} changes/s, p99 {:.1} ms.",
-                k.writes_ok as f64 / k.elapsed_s,
+                k.writes.per_s(),
                 k.latency_ms.p99
             )
         }
         Some(k) => format!(
             "- (1) kiosk, target ≥ 2,000 changes/s at p99 ≤ 50 ms: **not met**: {:.0} changes/s, p99 {:.1} ms.",
-            k.writes_ok as f64 / k.elapsed_s,
+            k.writes.per_s(),
             k.latency_ms.p99
         ),
         None => "- (1) kiosk: no complete paced run at ≥ 2,000 changes/s.".to_owned(),
@@ -250,21 +309,21 @@ fn verdict_kiosk(kiosk: &[KioskResult]) -> String {
 fn verdict_catalogue(catalogue: &[CatalogueResult], sockets: usize) -> String {
     let best = catalogue
         .iter()
-        .filter(|c| c.target_rate >= 20 && c.complete == c.writes_ok)
-        .min_by(|a, b| a.target_rate.cmp(&b.target_rate));
+        .filter(|c| c.writes.target_rate >= 20 && c.complete == c.writes.ok)
+        .min_by(|a, b| a.writes.target_rate.cmp(&b.writes.target_rate));
     match best {
         Some(c) => format!(
             "- (2) catalogue, target ≥ 20 changes/s at p99 ≤ 100 ms to the last of {sockets} subscribers: **{}**: \
              {:.1} changes/s, p99 {:.1} ms to the last of {} subscribers.",
             if c.last_latency_ms.p99 <= 100.0
-                && c.writes_ok as f64 / c.elapsed_s >= 19.9
+                && c.writes.per_s() >= 19.9
                 && c.subscribers >= sockets
             {
                 "met"
             } else {
                 "not met"
             },
-            c.writes_ok as f64 / c.elapsed_s,
+            c.writes.per_s(),
             c.last_latency_ms.p99,
             c.subscribers
         ),

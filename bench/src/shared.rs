@@ -68,6 +68,18 @@ impl Shared {
         }
     }
 
+    /// Starts measuring kiosk run `run`: earlier runs' samples and count are dropped.
+    pub fn begin_kiosk_run(&self, run: u32) {
+        self.kiosk_run.store(run, Ordering::SeqCst);
+        self.kiosk_received.store(0, Ordering::SeqCst);
+        if let Ok(mut v) = self.kiosk_lat_us.lock() {
+            v.clear();
+        }
+        if let Ok(mut v) = self.kiosk_commit_ms.lock() {
+            v.clear();
+        }
+    }
+
     pub fn record_kiosk(&self, run: u32, lat_us: u64, commit_lat_ms: Option<i64>) {
         if run != self.kiosk_run.load(Ordering::Relaxed) {
             return;
@@ -82,4 +94,12 @@ impl Shared {
             v.push(ms);
         }
     }
+}
+
+/// Empties `samples`, returning what it held (nothing if a writer panicked holding the lock).
+pub fn take_all<T>(samples: &Mutex<Vec<T>>) -> Vec<T> {
+    samples
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
 }

@@ -1,7 +1,7 @@
 //! The one authorization layer. REST handlers, the write path and realtime delivery all ask
 //! this module; nothing else decides who may see or change what.
 //!
-//! Rules (product.md, "Data model"; issue 6):
+//! Rules (summed up in the README's "Who sees what" table; issue 6):
 //! - `anon` (the kiosk's key) may read `events` and `hotels` (public catalogue data; the kiosk
 //!   needs the hotel's time zone), and `kiosk_results` only for one session id it names with
 //!   `session_id=eq.<id>`; it writes nothing over REST (searches go through `/api`).

@@ -1,5 +1,5 @@
 -- Concierge schema for a hosted Supabase project (the same tables concierge-server keeps in
--- SQLite; see server/src/db/migrate.rs and product.md "Data model").
+-- SQLite; see server/src/db/migrate.rs; who may read and write what: README.md, "Who sees what").
 -- Apply with `supabase db push` or paste into the SQL editor.
 
 create extension if not exists pgcrypto;

@@ -107,14 +107,16 @@ pub fn decode_change(text: &str, vsn: Vsn) -> Option<ChangesPayload> {
     serde_json::from_value(m.payload).ok()
 }
 
+/// The vsn 1.0.0 frame, every field decoded (only the payload is read afterwards).
 #[derive(Deserialize)]
-#[allow(dead_code)]
 struct V1Typed {
-    topic: String,
-    event: String,
+    #[serde(rename = "topic")]
+    _topic: String,
+    #[serde(rename = "event")]
+    _event: String,
     payload: ChangesPayload,
     #[serde(rename = "ref")]
-    msg_ref: Option<String>,
+    _msg_ref: Option<String>,
 }
 
 type V2Typed = (

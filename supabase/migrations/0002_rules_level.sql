@@ -86,6 +86,8 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 
 alter table public.sessions add column if not exists customer_name text;
+-- Staff read "pending or mine": the status index exists (0001), this is the other half.
+create index if not exists sessions_staff on public.sessions (staff_id);
 
 create or replace function public.sessions_guard() returns trigger
 language plpgsql as $$
@@ -182,31 +184,33 @@ create trigger sessions_guard before insert or update on public.sessions
   for each row execute function public.sessions_guard();
 
 -- The policies: every rule names the role it is for, so a kiosk or a staff member is never
--- mistaken for a customer (and the other way round).
+-- mistaken for a customer (and the other way round). `(select f())` makes Postgres evaluate
+-- the token functions once per statement instead of once per row (Supabase's RLS performance
+-- advice; it matters most for Realtime, which checks every change for every subscriber).
 drop policy if exists sessions_customer_read on public.sessions;
 create policy sessions_customer_read on public.sessions for select to authenticated
-  using (public.app_role() = 'customer' and customer_id = auth.uid());
+  using ((select public.app_role()) = 'customer' and customer_id = (select auth.uid()));
 
 drop policy if exists sessions_staff_read on public.sessions;
 create policy sessions_staff_read on public.sessions for select to authenticated
-  using (public.app_role() = 'staff' and (status = 'pending' or staff_id = auth.uid()));
+  using ((select public.app_role()) = 'staff' and (status = 'pending' or staff_id = (select auth.uid())));
 
 drop policy if exists sessions_customer_insert on public.sessions;
 create policy sessions_customer_insert on public.sessions for insert to authenticated
-  with check (public.app_role() = 'customer' and customer_id = auth.uid() and status = 'pending'
+  with check ((select public.app_role()) = 'customer' and customer_id = (select auth.uid()) and status = 'pending'
               and staff_id is null and staff_name is null and ended_at is null);
 
 -- A customer reaches their own sessions; sessions_guard decides which changes are moves.
 drop policy if exists sessions_customer_update on public.sessions;
 create policy sessions_customer_update on public.sessions for update to authenticated
-  using (public.app_role() = 'customer' and customer_id = auth.uid())
-  with check (public.app_role() = 'customer' and customer_id = auth.uid());
+  using ((select public.app_role()) = 'customer' and customer_id = (select auth.uid()))
+  with check ((select public.app_role()) = 'customer' and customer_id = (select auth.uid()));
 
 -- Staff reach pending sessions and their own; after the update the session is theirs.
 drop policy if exists sessions_staff_update on public.sessions;
 create policy sessions_staff_update on public.sessions for update to authenticated
-  using (public.app_role() = 'staff' and (status = 'pending' or staff_id = auth.uid()))
-  with check (public.app_role() = 'staff' and staff_id = auth.uid());
+  using ((select public.app_role()) = 'staff' and (status = 'pending' or staff_id = (select auth.uid())))
+  with check ((select public.app_role()) = 'staff' and staff_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------------
 -- Kiosk privacy
@@ -245,11 +249,11 @@ alter table public.kiosk_sessions enable row level security;
 
 drop policy if exists kiosk_sessions_read on public.kiosk_sessions;
 create policy kiosk_sessions_read on public.kiosk_sessions for select to authenticated
-  using (public.app_role() = 'kiosk' and owner_id = auth.uid());
+  using ((select public.app_role()) = 'kiosk' and owner_id = (select auth.uid()));
 
 drop policy if exists kiosk_sessions_claim on public.kiosk_sessions;
 create policy kiosk_sessions_claim on public.kiosk_sessions for insert to authenticated
-  with check (public.app_role() = 'kiosk' and owner_id = auth.uid());
+  with check ((select public.app_role()) = 'kiosk' and owner_id = (select auth.uid()));
 
 alter table public.kiosk_results add column if not exists owner_id uuid;
 create index if not exists kiosk_results_owner on public.kiosk_results (owner_id, created_at);
@@ -272,7 +276,7 @@ create trigger kiosk_results_owner before insert or update on public.kiosk_resul
 
 drop policy if exists kiosk_results_read on public.kiosk_results;
 create policy kiosk_results_read on public.kiosk_results for select to authenticated
-  using (owner_id = auth.uid());
+  using (owner_id = (select auth.uid()));
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants: exactly what the rules need (Supabase's defaults grant all of it to everyone).

@@ -26,14 +26,15 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
+use concierge_wire::AppRole;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use self::error::{API_VERSION, API_VERSION_HEADER, AuthApiError, Rendered};
 use self::store::{LogoutScope, Rotation, Store, StoreError, UserRecord};
-use crate::app::AppState;
-use crate::authz::{AppRole, Principal};
+use crate::authz::Principal;
 use crate::jwt::Keys;
+use crate::state::AppState;
 
 /// GoTrue's default minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 6;

@@ -18,8 +18,8 @@ use concierge_wire::Vsn;
 use concierge_wire::phoenix::MAX_FRAME_BYTES;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::authz::Principal;
+use crate::state::AppState;
 
 pub use hub::{Hub, Limits};
 

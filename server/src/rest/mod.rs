@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
 use crate::authz::Principal;
 use crate::db::{ColumnDef, ReadQuery, Row, Table};
+use crate::state::AppState;
 use error::RestError;
 use query::{Prefer, parse_prefer, parse_query, parse_range};
 

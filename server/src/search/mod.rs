@@ -45,10 +45,10 @@ use concierge_wire::filter::{Filter, FilterOp, FilterValue};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::authz::Principal;
 use crate::db::{Order, ReadQuery, Row, Table};
 use crate::rest::error::RestError;
+use crate::state::AppState;
 use crate::time_fmt;
 use interests::Category;
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod credentials;
 pub mod db;
 pub mod jwt;
 pub mod realtime;

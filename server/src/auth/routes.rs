@@ -58,6 +58,14 @@ fn parse_body(body: Result<Bytes, BytesRejection>) -> Result<Value, AuthApiError
     }
 }
 
+/// A GoTrue answer: the JSON body, or the error in the shape the request asked for.
+fn answer(headers: HeaderMap, r: Result<Value, AuthApiError>) -> Response {
+    match r {
+        Ok(v) => ok_json(&headers, StatusCode::OK, v),
+        Err(e) => Rendered(e, headers).into_response(),
+    }
+}
+
 fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or_default()
 }
@@ -67,7 +75,7 @@ async fn signup(
     creds: Credentials,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Rendered> {
+) -> Response {
     let r = async {
         s.auth.check_api_key(&creds)?;
         let b = parse_body(body)?;
@@ -81,8 +89,7 @@ async fn signup(
             .await
     }
     .await;
-    r.map(|v| ok_json(&headers, StatusCode::OK, v))
-        .map_err(|e| Rendered(e, headers))
+    answer(headers, r)
 }
 
 #[derive(Deserialize)]
@@ -96,7 +103,7 @@ async fn token(
     creds: Credentials,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Rendered> {
+) -> Response {
     let r = async {
         s.auth.check_api_key(&creds)?;
         let b = parse_body(body)?;
@@ -111,8 +118,7 @@ async fn token(
         }
     }
     .await;
-    r.map(|v| ok_json(&headers, StatusCode::OK, v))
-        .map_err(|e| Rendered(e, headers))
+    answer(headers, r)
 }
 
 #[derive(Deserialize)]
@@ -145,16 +151,11 @@ async fn logout(
         .map_err(|e| Rendered(e, headers))
 }
 
-async fn user(
-    State(s): State<AppState>,
-    creds: Credentials,
-    headers: HeaderMap,
-) -> Result<Response, Rendered> {
+async fn user(State(s): State<AppState>, creds: Credentials, headers: HeaderMap) -> Response {
     let r = async {
         s.auth.check_api_key(&creds)?;
         s.auth.bearer_user(&creds).await
     }
     .await;
-    r.map(|(u, _)| ok_json(&headers, StatusCode::OK, tokens::user_json(&u)))
-        .map_err(|e| Rendered(e, headers))
+    answer(headers, r.map(|(u, _)| tokens::user_json(&u)))
 }

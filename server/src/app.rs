@@ -1,8 +1,6 @@
 //! Router composition and serving. Other modules add their routes in [`router`].
 
 use std::future::Future;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -15,24 +13,8 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-use crate::db::{Db, Writer};
 use crate::jwt::Keys;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    /// The single write path: use it for every write so realtime sees it.
-    pub writer: Writer,
-    pub keys: Arc<Keys>,
-    /// The `/config.json` body (defaults merged with `--app-config`).
-    pub app_config: Arc<Value>,
-    pub static_dir: Option<PathBuf>,
-    /// Realtime subscriptions and fan-out.
-    pub realtime: Arc<crate::realtime::Hub>,
-    /// `/auth/v1` (users, sessions, tokens).
-    pub auth: crate::auth::AuthService,
-}
+use crate::state::AppState;
 
 /// Path prefixes that belong to APIs: unknown paths under them get a JSON 404, never the app.
 const API_PREFIXES: &[&str] = &["/rest/", "/api/", "/auth/", "/realtime/", "/socket/"];

@@ -5,11 +5,14 @@ pub mod app;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod credentials;
 pub mod db;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;
+pub mod schema;
 pub mod search;
+pub mod state;
 pub mod time_fmt;
 
 use std::future::Future;
@@ -17,9 +20,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::cli::ServeArgs;
 use crate::jwt::Keys;
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -27,7 +27,7 @@ fn add_staff(
     a: &concierge_server::cli::AddStaffArgs,
 ) -> ExitCode {
     use concierge_server::auth::AuthService;
-    use concierge_server::authz::AppRole;
+    use concierge_wire::AppRole;
     let keys = std::sync::Arc::new(Keys::new(&serve.jwt_secret));
     let result = AuthService::open(&serve.db, keys, serve.access_token_ttl_secs).and_then(|auth| {
         auth.upsert_user_blocking(&a.email, &a.password, AppRole::Staff, Some(&a.name))

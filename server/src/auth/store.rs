@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use concierge_wire::AppRole;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::authz::AppRole;
 use crate::time_fmt;
 
 #[derive(Debug, thiserror::Error)]

@@ -104,7 +104,9 @@ pub fn refresh_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::{AppRole, Principal, User};
+    use concierge_wire::AppRole;
+
+    use crate::authz::{Principal, User};
 
     #[test]
     fn access_tokens_become_user_principals() {

@@ -49,7 +49,7 @@ pub enum DbError {
 
 /// Maps SQLite constraint failures that slipped past validation (the CHECK constraints are the
 /// backstop) to the Postgres-style variants.
-pub fn classify(table: crate::db::schema::Table, e: rusqlite::Error) -> DbError {
+pub fn classify(table: crate::schema::Table, e: rusqlite::Error) -> DbError {
     use rusqlite::ffi;
     if let rusqlite::Error::SqliteFailure(err, msg) = &e {
         let msg = msg.clone().unwrap_or_default();

@@ -4,10 +4,9 @@ use rusqlite::Connection;
 
 /// Append only: never edit a migration that has shipped.
 const MIGRATIONS: &[&str] = &[
-    // 1: the Concierge tables (as supabase/migrations/0001_concierge.sql declares them for
-    // hosted Supabase; who may read and write them: README, "Who sees what"). STRICT tables
-    // enforce storage types; timestamps are canonical UTC text (see time_fmt), booleans 0/1,
-    // jsonb validated text.
+    // 1: the Concierge tables (the SQLite twin of `supabase/migrations/0001_concierge.sql`).
+    // STRICT tables enforce storage types; timestamps are canonical UTC text (see time_fmt),
+    // booleans 0/1, jsonb validated text.
     r#"
     CREATE TABLE hotels (
         id        TEXT PRIMARY KEY NOT NULL,

@@ -4,7 +4,6 @@
 pub mod error;
 pub mod like;
 pub mod migrate;
-pub mod schema;
 pub mod seed;
 pub mod sql;
 pub mod value;
@@ -15,18 +14,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
-use serde_json::{Map, Value};
 
+pub use crate::schema::{ColType, ColumnDef, Row, Table};
 pub use error::DbError;
-pub use schema::{ColType, ColumnDef, Table};
 pub use sql::{Cond, Group, Order, ReadQuery};
 pub use writer::{Change, ChangeSink, Writer};
 
 use crate::authz::{self, Action, Principal, RowScope};
 
 const READERS: usize = 4;
-
-pub type Row = Map<String, Value>;
 
 /// Read side of the database.
 #[derive(Clone)]

@@ -1,12 +1,12 @@
 //! Builds parameterised SQL from validated queries. Identifiers come only from the static
-//! schema ([`super::schema`]); every value is a bound parameter.
+//! schema ([`crate::schema`]); every value is a bound parameter.
 
 use concierge_wire::filter::{Filter, FilterOp, FilterValue};
 use rusqlite::types::Value as Sql;
 
 use super::error::DbError;
-use super::schema::{ColType, ColumnDef, Table};
 use super::value;
+use crate::schema::{ColType, ColumnDef, Table};
 
 /// Most rows one read returns (Supabase's default `max_rows`).
 pub const MAX_ROWS: u64 = 1000;

@@ -5,7 +5,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::{Map, Number, Value};
 
 use super::error::DbError;
-use super::schema::{ColType, ColumnDef};
+use crate::schema::{ColType, ColumnDef};
 use crate::time_fmt;
 
 fn invalid(col: &ColumnDef, value: &str) -> DbError {
@@ -114,7 +114,7 @@ pub fn row_to_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::schema::Table;
+    use crate::schema::Table;
     use serde_json::json;
 
     #[test]

@@ -13,10 +13,10 @@ use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
 use super::error::{DbError, classify};
-use super::schema::{ColDefault, ColumnDef, Table};
 use super::sql::Group;
 use super::{Row, sql, value};
 use crate::authz::{self, Action, Principal};
+use crate::schema::{ColDefault, ColumnDef, Table};
 use crate::time_fmt;
 
 /// One committed row change, as realtime publishes it.
@@ -111,13 +111,11 @@ fn check_value(table: Table, col: &ColumnDef, v: &Sql) -> Result<(), DbError> {
             table: table.name(),
             column: col.name,
         }),
-        Sql::Text(s) if !col.allowed.is_empty() && !col.allowed.contains(&s.as_str()) => {
-            Err(DbError::Check {
-                table: table.name(),
-                column: col.name,
-                value: s.chars().take(64).collect(),
-            })
-        }
+        Sql::Text(s) if !col.accepts(s) => Err(DbError::Check {
+            table: table.name(),
+            column: col.name,
+            value: s.chars().take(64).collect(),
+        }),
         _ => Ok(()),
     }
 }

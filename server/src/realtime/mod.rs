@@ -11,15 +11,15 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use concierge_wire::Vsn;
 use concierge_wire::phoenix::MAX_FRAME_BYTES;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::authz::Principal;
+use crate::credentials::{CredentialError, Credentials};
+use crate::state::AppState;
 
 pub use hub::{Hub, Limits};
 
@@ -36,21 +36,16 @@ fn refuse(status: StatusCode, msg: &str) -> Response {
 async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    creds: Credentials,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    // The header wins over the query parameter, as on hosted Realtime.
-    let key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .or(query.get("apikey").map(String::as_str))
-        .filter(|k| !k.is_empty());
-    let Some(key) = key else {
-        return refuse(StatusCode::UNAUTHORIZED, "API key is missing");
-    };
-    let principal = match Principal::from_token(&state.keys, key) {
+    // A header key wins over the query parameter, as on hosted Realtime.
+    let principal = match creds.api_key_principal(&state.keys) {
         Ok(p) => p,
-        Err(e) => return refuse(StatusCode::UNAUTHORIZED, &format!("Invalid API key: {e}")),
+        Err(CredentialError::InvalidApiKey(e)) => {
+            return refuse(StatusCode::UNAUTHORIZED, &format!("Invalid API key: {e}"));
+        }
+        Err(_) => return refuse(StatusCode::UNAUTHORIZED, "API key is missing"),
     };
     let vsn = match Vsn::from_query(query.get("vsn").map(String::as_str)) {
         Ok(v) => v,

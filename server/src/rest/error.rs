@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::authz::Principal;
+use crate::credentials::CredentialError;
 use crate::db::DbError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +90,20 @@ impl RestError {
                     "internal database error",
                 )
             }
+        }
+    }
+}
+
+/// PostgREST answers every credential problem with 401 `PGRST301`.
+impl From<CredentialError> for RestError {
+    fn from(e: CredentialError) -> RestError {
+        let r = RestError::new(StatusCode::UNAUTHORIZED, "PGRST301", e.to_string());
+        match (&e, e.cause()) {
+            (CredentialError::MissingApiKey, _) => {
+                r.hint("No `apikey` request header or url param was found.")
+            }
+            (_, Some(cause)) => r.details(cause.to_string()),
+            (_, None) => r,
         }
     }
 }

@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
 use crate::authz::Principal;
+use crate::credentials::Credentials;
 use crate::db::{ColumnDef, ReadQuery, Row, Table};
+use crate::state::AppState;
 use error::RestError;
 use query::{Prefer, parse_prefer, parse_query, parse_range};
 
@@ -54,42 +55,6 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     }
 }
 
-/// The caller, from `Authorization: Bearer` when present, else the `apikey` header/param.
-pub fn principal(
-    state: &AppState,
-    headers: &HeaderMap,
-    query_apikey: Option<&str>,
-) -> Result<Principal, RestError> {
-    let unauthorized = |code, msg: &str| RestError::new(StatusCode::UNAUTHORIZED, code, msg);
-    let apikey = headers
-        .get("apikey")
-        .and_then(|v| v.to_str().ok())
-        .or(query_apikey)
-        .ok_or_else(|| {
-            unauthorized("PGRST301", "No API key found in request")
-                .hint("No `apikey` request header or url param was found.")
-        })?;
-    let apikey_principal = Principal::from_token(&state.keys, apikey)
-        .map_err(|e| unauthorized("PGRST301", "Invalid API key").details(e.to_string()))?;
-    match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
-        None => Ok(apikey_principal),
-        Some(Ok(v)) => {
-            let token = v
-                .strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .ok_or_else(|| {
-                    unauthorized("PGRST301", "Authorization header must be `Bearer <JWT>`")
-                })?;
-            Principal::from_token(&state.keys, token)
-                .map_err(|e| unauthorized("PGRST301", "Invalid JWT").details(e.to_string()))
-        }
-        Some(Err(_)) => Err(unauthorized(
-            "PGRST301",
-            "Authorization header is not valid text",
-        )),
-    }
-}
-
 fn table(name: &str) -> Result<Table, RestError> {
     Table::parse(name).ok_or_else(|| {
         RestError::new(
@@ -114,6 +79,7 @@ struct Request {
 
 fn parse_request(
     state: &AppState,
+    creds: &Credentials,
     name: &str,
     headers: &HeaderMap,
     raw: Option<String>,
@@ -121,11 +87,7 @@ fn parse_request(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
-    let query_apikey = pairs
-        .iter()
-        .find(|(k, _)| k == "apikey")
-        .map(|(_, v)| v.as_str());
-    let principal = principal(state, headers, query_apikey)?;
+    let principal = creds.principal(&state.keys)?;
     let table = table(name)?;
     let mut query = parse_query(table, &pairs)?;
     let prefer = parse_prefer(
@@ -210,10 +172,11 @@ fn respond(
 async fn read(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, RestError> {
-    let mut req = parse_request(&state, &name, &headers, raw.clone())?;
+    let mut req = parse_request(&state, &creds, &name, &headers, raw.clone())?;
     let has_limit = raw.as_deref().is_some_and(|q| {
         form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "limit" || k == "offset")
     });
@@ -293,11 +256,12 @@ fn write_response(req: &Request, rows: Vec<Row>, created: bool) -> Result<Respon
 async fn create(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     Body(body): Body,
 ) -> Result<Response, RestError> {
-    let req = parse_request(&state, &name, &headers, raw)?;
+    let req = parse_request(&state, &creds, &name, &headers, raw)?;
     let rows = parse_rows(&body)?;
     let out = if rows.is_empty() {
         Vec::new()
@@ -314,11 +278,12 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     Body(body): Body,
 ) -> Result<Response, RestError> {
-    let req = parse_request(&state, &name, &headers, raw)?;
+    let req = parse_request(&state, &creds, &name, &headers, raw)?;
     let patch = match serde_json::from_slice::<Value>(&body)
         .map_err(|e| RestError::bad_json(e.to_string()))?
     {
@@ -341,10 +306,11 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, RestError> {
-    let req = parse_request(&state, &name, &headers, raw)?;
+    let req = parse_request(&state, &creds, &name, &headers, raw)?;
     let out = state
         .writer
         .delete(

@@ -34,23 +34,24 @@
 //! | body over [`MAX_BODY_BYTES`] | 413 | `PGRST413` |
 
 pub mod interests;
+mod keywords;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
-use concierge_wire::filter::{Filter, FilterOp, FilterValue};
+use concierge_wire::{Category, Filter};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::authz::Principal;
+use crate::credentials::Credentials;
 use crate::db::{Order, ReadQuery, Row, Table};
 use crate::rest::error::RestError;
+use crate::state::AppState;
 use crate::time_fmt;
-use interests::Category;
 
 /// Largest accepted request body. The real payload is a sentence and an id.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -148,10 +149,10 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, RestError> {
 async fn by_interests(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
-    headers: HeaderMap,
+    creds: Credentials,
     body: Body,
 ) -> Response {
-    match handle(&state, raw_query.as_deref(), &headers, body).await {
+    match handle(&state, raw_query.as_deref(), &creds, body).await {
         Ok(row) => (StatusCode::CREATED, Json(Value::Object(row))).into_response(),
         Err(e) => e.into_response(),
     }
@@ -160,14 +161,11 @@ async fn by_interests(
 async fn handle(
     state: &AppState,
     raw_query: Option<&str>,
-    headers: &HeaderMap,
+    creds: &Credentials,
     body: Body,
 ) -> Result<Row, RestError> {
-    let query_apikey = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "apikey")
-        .map(|(_, v)| v.into_owned());
     // Any valid key may search; the caller's role does not widen what is written.
-    crate::rest::principal(state, headers, query_apikey.as_deref())?;
+    creds.principal(&state.keys)?;
     let session_id = parse_session_id(raw_query)?;
     let bytes = read_body(body).await?;
     let (interests, hotel_id) = parse_body(&bytes)?;
@@ -179,17 +177,9 @@ async fn handle(
     search(state, &req).await
 }
 
-fn eq(column: &str, value: &str) -> Filter {
-    Filter::new(
-        column.to_owned(),
-        FilterOp::Eq,
-        FilterValue::One(value.to_owned()),
-    )
-}
-
 async fn hotel(state: &AppState, hotel_id: &str) -> Result<Row, RestError> {
     let q = ReadQuery {
-        filters: vec![eq("id", hotel_id)],
+        filters: vec![Filter::eq("id", hotel_id)],
         limit: Some(1),
         ..ReadQuery::default()
     };
@@ -224,7 +214,7 @@ async fn upcoming_events(
         })
     };
     let q = ReadQuery {
-        filters: vec![eq("hotel_id", hotel_id)],
+        filters: vec![Filter::eq("hotel_id", hotel_id)],
         order: [
             order("is_hotel_service", true),
             order("distance_km", false),
@@ -294,7 +284,7 @@ fn suggestions(upcoming: &[Row], asked: &[Category]) -> Vec<String> {
                 .any(|r| text(r, "category") == Some(c.as_str()))
         })
         .take(MAX_SUGGESTIONS)
-        .map(|c| c.suggestion().to_owned())
+        .map(|c| c.phrase().to_owned())
         .collect()
 }
 

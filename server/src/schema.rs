@@ -2,8 +2,16 @@
 //!
 //! This list is the only source of column names that ever reaches SQL text: request input is
 //! matched against it and the `&'static str` from here is what gets quoted into a statement.
+//!
+//! It sits at the crate root, below both `db` (which stores rows) and `authz` (which decides
+//! who reaches them), so neither has to import the other to name a table.
 
+use concierge_wire::{SessionKind, SessionStatus};
 use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One row as JSON: column name → value.
+pub type Row = Map<String, Value>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,14 +55,40 @@ pub enum ColDefault {
     False,
 }
 
+/// Which texts a text column accepts. The enums' words come from `concierge-wire`, the one
+/// place that spells them; the migration's CHECK constraints are the backstop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    Any,
+    SessionStatus,
+    SessionKind,
+}
+
+impl Domain {
+    pub fn accepts(self, text: &str) -> bool {
+        match self {
+            Domain::Any => true,
+            Domain::SessionStatus => SessionStatus::parse(text).is_some(),
+            Domain::SessionKind => SessionKind::parse(text).is_some(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnDef {
     pub name: &'static str,
     pub ty: ColType,
     pub nullable: bool,
     pub default: ColDefault,
-    /// Allowed values for text enums (enforced by a CHECK constraint as well).
-    pub allowed: &'static [&'static str],
+    /// The texts the column accepts (enforced by a CHECK constraint as well).
+    pub domain: Domain,
+}
+
+impl ColumnDef {
+    /// Whether `text` is a value this column may hold (its enum's words, for enum columns).
+    pub fn accepts(&self, text: &str) -> bool {
+        self.domain.accepts(text)
+    }
 }
 
 const fn col(name: &'static str, ty: ColType, nullable: bool, default: ColDefault) -> ColumnDef {
@@ -63,15 +97,12 @@ const fn col(name: &'static str, ty: ColType, nullable: bool, default: ColDefaul
         ty,
         nullable,
         default,
-        allowed: &[],
+        domain: Domain::Any,
     }
 }
 
 use ColDefault as D;
 use ColType as T;
-
-pub const SESSION_STATUSES: &[&str] = &["pending", "waiting", "live", "completed", "cancelled"];
-pub const SESSION_KINDS: &[&str] = &["chat", "video", "concierge"];
 
 static HOTELS: &[ColumnDef] = &[
     col("id", T::Text, false, D::None),
@@ -114,14 +145,14 @@ static SESSIONS: &[ColumnDef] = &[
         ty: T::Text,
         nullable: false,
         default: D::None,
-        allowed: SESSION_STATUSES,
+        domain: Domain::SessionStatus,
     },
     ColumnDef {
         name: "kind",
         ty: T::Text,
         nullable: false,
         default: D::None,
-        allowed: SESSION_KINDS,
+        domain: Domain::SessionKind,
     },
     col("staff_id", T::Uuid, true, D::None),
     col("staff_name", T::Text, true, D::None),

@@ -1,0 +1,230 @@
+//! The auth service: sign-up, sign-in, refresh-token rotation, sign-out and the current user,
+//! over the [`Store`] and the signing keys.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use concierge_wire::AppRole;
+use serde_json::{Value, json};
+
+use super::error::AuthApiError;
+use super::store::{self, LogoutScope, Rotation, Store, StoreError, UserRecord};
+use super::validate::{check_password, clean_name, normalize_email};
+use super::{AuthSetupError, DEMO_USERS, password, tokens};
+use crate::authz::Principal;
+use crate::credentials::Credentials;
+use crate::jwt::Keys;
+
+/// The auth service: its store, the signing keys and the access-token lifetime.
+#[derive(Clone)]
+pub struct AuthService {
+    store: Store,
+    keys: Arc<Keys>,
+    access_ttl_secs: u64,
+}
+
+fn now_secs() -> i64 {
+    crate::time_fmt::now_ms() / 1000
+}
+
+async fn hash_blocking(pw: String) -> Result<String, AuthApiError> {
+    tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|_| AuthApiError::Internal)?
+        .map_err(|_| AuthApiError::Internal)
+}
+
+fn internal<E: std::fmt::Display>(e: E) -> AuthApiError {
+    tracing::error!("auth: {e}");
+    AuthApiError::Internal
+}
+
+impl AuthService {
+    pub fn open(
+        db: &Path,
+        keys: Arc<Keys>,
+        access_ttl_secs: u64,
+    ) -> Result<AuthService, AuthSetupError> {
+        Ok(AuthService {
+            store: Store::open(db)?,
+            keys,
+            access_ttl_secs: access_ttl_secs.max(1),
+        })
+    }
+
+    /// Creates or updates a staff or customer account (the CLI and the demo seed).
+    pub fn upsert_user_blocking(
+        &self,
+        email: &str,
+        password: &str,
+        role: AppRole,
+        name: Option<&str>,
+    ) -> Result<UserRecord, AuthSetupError> {
+        let email = normalize_email(email).map_err(AuthSetupError::Invalid)?;
+        check_password(password).map_err(AuthSetupError::Invalid)?;
+        let hash = password::hash(password)?;
+        let name = clean_name(name);
+        Ok(self
+            .store
+            .run_blocking(|c| store::upsert_user(c, &email, &hash, role, name.as_deref()))?)
+    }
+
+    /// `--seed-demo`: the demo accounts, unless they exist already (their passwords stay).
+    pub fn seed_demo_blocking(&self) -> Result<(), AuthSetupError> {
+        for (email, pw, role, name) in DEMO_USERS {
+            let exists = self
+                .store
+                .run_blocking(|c| store::find_by_email(c, email))?
+                .is_some();
+            if !exists {
+                self.upsert_user_blocking(email, pw, *role, Some(name))?;
+                tracing::info!(email, role = role.as_str(), "seeded demo account");
+            }
+        }
+        Ok(())
+    }
+
+    /// A fresh sign-in: a new refresh-token chain and the session response body.
+    async fn issue_session(&self, user: UserRecord) -> Result<Value, AuthApiError> {
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let refresh = tokens::new_refresh_token();
+        let hash = tokens::refresh_hash(&refresh);
+        let (uid, sid) = (user.id.clone(), session_id.clone());
+        let user = self
+            .store
+            .run(move |c| {
+                store::insert_refresh(c, &hash, &uid, &sid)?;
+                store::touch_sign_in(c, &uid)?;
+                Ok(store::find_by_id(c, &uid)?.unwrap_or(user))
+            })
+            .await
+            .map_err(internal)?;
+        Ok(self.session_body(&user, &session_id, refresh))
+    }
+
+    fn session_body(&self, user: &UserRecord, session_id: &str, refresh: String) -> Value {
+        let now = now_secs();
+        let (access, exp) =
+            tokens::access_token(&self.keys, user, session_id, now, self.access_ttl_secs);
+        json!({
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.access_ttl_secs,
+            "expires_at": exp,
+            "refresh_token": refresh,
+            "user": tokens::user_json(user),
+        })
+    }
+
+    pub(super) async fn sign_up(
+        &self,
+        email: &str,
+        pw: &str,
+        name: Option<String>,
+    ) -> Result<Value, AuthApiError> {
+        let email = normalize_email(email)?;
+        check_password(pw)?;
+        let hash = hash_blocking(pw.to_owned()).await?;
+        let user = self
+            .store
+            .run(move |c| store::insert_user(c, &email, &hash, AppRole::Customer, name.as_deref()))
+            .await
+            .map_err(|e| match e {
+                StoreError::EmailTaken => AuthApiError::UserAlreadyExists,
+                other => internal(other),
+            })?;
+        tracing::info!(user = %user.id, "customer signed up");
+        self.issue_session(user).await
+    }
+
+    pub(super) async fn sign_in(&self, email: &str, pw: &str) -> Result<Value, AuthApiError> {
+        let email = normalize_email(email).map_err(|_| AuthApiError::InvalidCredentials)?;
+        let found = self
+            .store
+            .run(move |c| store::find_by_email(c, &email))
+            .await
+            .map_err(internal)?;
+        let stored = found
+            .as_ref()
+            .map_or_else(|| password::decoy().to_owned(), |u| u.password_hash.clone());
+        let pw = pw.to_owned();
+        let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored))
+            .await
+            .map_err(internal)?;
+        match (found, ok) {
+            (Some(user), true) => self.issue_session(user).await,
+            _ => Err(AuthApiError::InvalidCredentials),
+        }
+    }
+
+    pub(super) async fn refresh(&self, token: &str) -> Result<Value, AuthApiError> {
+        let old = tokens::refresh_hash(token.trim());
+        let next = tokens::new_refresh_token();
+        let next_hash = tokens::refresh_hash(&next);
+        let r = self
+            .store
+            .run(move |c| store::rotate(c, &old, &next_hash))
+            .await
+            .map_err(internal)?;
+        match r {
+            Rotation::Rotated { user, session_id } => {
+                Ok(self.session_body(&user, &session_id, next))
+            }
+            Rotation::NotFound => Err(AuthApiError::RefreshTokenNotFound),
+            Rotation::Reused => {
+                tracing::warn!("a rotated refresh token was presented again; its chain is revoked");
+                Err(AuthApiError::RefreshTokenAlreadyUsed)
+            }
+        }
+    }
+
+    /// Verifies a Bearer access token: a user token, whose sign-in is still alive.
+    pub(super) async fn bearer_user(
+        &self,
+        creds: &Credentials,
+    ) -> Result<(UserRecord, Option<String>), AuthApiError> {
+        let token = creds.bearer().ok_or(AuthApiError::NoAuthorization)?;
+        let principal = Principal::from_token(&self.keys, token)
+            .map_err(|e| AuthApiError::BadJwt(e.to_string()))?;
+        let Principal::User(u) = principal else {
+            return Err(AuthApiError::BadJwt("not a user token".into()));
+        };
+        let claims: tokens::AccessClaims = self
+            .keys
+            .verify_as(token)
+            .map_err(|e| AuthApiError::BadJwt(e.to_string()))?;
+        let sid = claims.session_id.clone();
+        let id = u.id.clone();
+        let (user, alive) = self
+            .store
+            .run(move |c| Ok((store::find_by_id(c, &id)?, store::session_alive(c, &sid)?)))
+            .await
+            .map_err(internal)?;
+        let user = user.ok_or(AuthApiError::UserNotFound)?;
+        if !alive {
+            return Err(AuthApiError::SessionNotFound);
+        }
+        Ok((user, Some(claims.session_id)))
+    }
+
+    pub(super) async fn logout(
+        &self,
+        creds: &Credentials,
+        scope: LogoutScope,
+    ) -> Result<(), AuthApiError> {
+        let (user, sid) = self.bearer_user(creds).await?;
+        self.store
+            .run(move |c| store::revoke(c, &user.id, sid.as_deref(), scope))
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// The gateway's API-key check: any key this server signed (anon, service role, a user).
+    pub(super) fn check_api_key(&self, creds: &Credentials) -> Result<(), AuthApiError> {
+        creds
+            .api_key_principal(&self.keys)
+            .map(|_| ())
+            .map_err(|_| AuthApiError::BadApiKey)
+    }
+}

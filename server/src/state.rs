@@ -1,0 +1,26 @@
+//! What every handler can reach. Routers take [`AppState`] from here; `app` only composes them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::auth::AuthService;
+use crate::db::{Db, Writer};
+use crate::jwt::Keys;
+use crate::realtime::Hub;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    /// The single write path: use it for every write so realtime sees it.
+    pub writer: Writer,
+    pub keys: Arc<Keys>,
+    /// The `/config.json` body (defaults merged with `--app-config`).
+    pub app_config: Arc<Value>,
+    pub static_dir: Option<PathBuf>,
+    /// Realtime subscriptions and fan-out.
+    pub realtime: Arc<Hub>,
+    /// `/auth/v1` (users, sessions, tokens).
+    pub auth: AuthService,
+}

@@ -5,9 +5,6 @@
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
 static BASE: OnceLock<Instant> = OnceLock::new();
 
 /// Microseconds since the bench started (monotonic).
@@ -26,8 +23,7 @@ pub fn wall_ms() -> i64 {
 
 /// Parses a `commit_timestamp` (`2026-01-01T00:00:00.123Z`) to Unix milliseconds.
 pub fn parse_commit_ms(s: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    concierge_wire::timestamp::parse_millis(s)
 }
 
 #[cfg(test)]

@@ -1,9 +1,8 @@
 //! Timestamps: one canonical text form, `2026-11-22T03:11:16.123Z` (UTC, milliseconds), for
 //! stored columns and `commit_timestamp` alike. Being fixed-width UTC, it sorts as text.
 
-use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use time::macros::format_description;
-use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -22,34 +21,10 @@ pub fn format_ms(ms: i64) -> String {
 }
 
 /// Parses the timestamp forms clients send (RFC 3339 with any offset, Postgres' space-separated
-/// form, `+00` short offsets, a bare date) into Unix milliseconds.
+/// form, `+00` short offsets, a bare date; no zone means UTC, as Postgres reads timestamptz
+/// literals in a UTC session) into Unix milliseconds, with the workspace's one parser.
 pub fn parse_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s.len() > 64 {
-        return None;
-    }
-    let mut norm = s.replacen(' ', "T", 1);
-    // `+05` / `-03` → `+05:00`.
-    if let Some(pos) = norm.rfind(['+', '-']).filter(|&p| p > 10)
-        && norm.len() - pos == 3
-    {
-        norm.push_str(":00");
-    }
-    if let Ok(t) = OffsetDateTime::parse(&norm, &Rfc3339) {
-        return Some((t.unix_timestamp_nanos() / 1_000_000) as i64);
-    }
-    // No offset: Postgres reads timestamptz literals without a zone as the session zone (UTC).
-    let naive = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-    );
-    if let Ok(t) = PrimitiveDateTime::parse(&norm, &naive) {
-        return Some((t.assume_offset(UtcOffset::UTC).unix_timestamp_nanos() / 1_000_000) as i64);
-    }
-    let date = format_description!("[year]-[month]-[day]");
-    if let Ok(d) = Date::parse(&norm, &date) {
-        return Some(d.midnight().assume_utc().unix_timestamp() * 1000);
-    }
-    None
+    concierge_wire::timestamp::parse_millis(s)
 }
 
 /// Canonical form of any accepted timestamp text.

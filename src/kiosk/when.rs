@@ -1,92 +1,21 @@
 //! "Tonight 8:30 pm": when an event happens, in words a guest reads at a glance, in the
 //! hotel's time zone (not the kiosk machine's).
 //!
-//! Pure and native-testable: timestamps are parsed by hand (RFC 3339, what PostgREST and our
-//! server send), and the zone is reduced to a UTC offset in minutes for the instant being
-//! described. Finding that offset is the only browser-specific step ([`super::tz`]); keeping a
+//! Pure and native-testable: timestamps are parsed by `concierge_wire::timestamp` (RFC 3339,
+//! what PostgREST and our server send), and the zone is reduced to a UTC offset in minutes for
+//! the instant being described. Finding that offset is the only browser-specific step ([`super::tz`]); keeping a
 //! time-zone database out of the wasm bundle is the point.
 
 /// Seconds since the Unix epoch.
 pub type UnixSeconds = i64;
 
-/// Parses an RFC 3339 timestamp (`2026-11-22T20:30:00Z`, `…+05:30`, `…T20:30:00.123456+00:00`,
-/// and the `YYYY-MM-DD HH:MM:SS+00` form Postgres prints). `None` for anything else.
-pub fn parse_timestamp(s: &str) -> Option<UnixSeconds> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 19 {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(range)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    // Leap seconds (60) are clamped rather than rejected.
-    let second = second.min(59);
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    let offset_s = match rest {
-        "Z" | "z" | "" => 0,
-        _ => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let body = &rest[1..];
-            // Byte slicing below is only safe on ASCII: `+aé1` is 4 bytes with a character
-            // boundary inside `é`, and slicing it there would panic (and kill the page).
-            if !body.is_ascii() {
-                return None;
-            }
-            let (h, m) = match body.len() {
-                2 => (body.parse::<i64>().ok()?, 0),
-                4 => (body[..2].parse().ok()?, body[2..].parse().ok()?),
-                5 if body.as_bytes()[2] == b':' => {
-                    (body[..2].parse().ok()?, body[3..].parse().ok()?)
-                }
-                _ => return None,
-            };
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset_s)
-}
+pub use concierge_wire::timestamp::days_from_civil;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Parses an RFC 3339 timestamp (`2026-11-22T20:30:00Z`, `…+05:30`, `…T20:30:00.123456+00:00`,
+/// and the `YYYY-MM-DD HH:MM:SS+00` form Postgres prints) to whole seconds, with the
+/// workspace's one parser ([`concierge_wire::timestamp::parse_micros`]). `None` for junk.
+pub fn parse_timestamp(s: &str) -> Option<UnixSeconds> {
+    concierge_wire::timestamp::parse_micros(s).map(|us| us.div_euclid(1_000_000))
 }
 
 /// The inverse of [`days_from_civil`]: (year, month 1–12, day 1–31).

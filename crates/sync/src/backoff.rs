@@ -30,6 +30,16 @@ impl Timer {
     pub fn schedule(&mut self, now: Millis, steps: &[u64], jitter: f64, rng: &mut Rng) -> Millis {
         self.tries = self.tries.saturating_add(1);
         let delay = rng.jitter(step_delay(steps, self.tries), jitter);
+        self.set(now, delay)
+    }
+
+    /// [`Timer::schedule`] without jitter (phoenix.js rejoins channels on the exact table).
+    pub fn schedule_exact(&mut self, now: Millis, steps: &[u64]) -> Millis {
+        self.tries = self.tries.saturating_add(1);
+        self.set(now, step_delay(steps, self.tries))
+    }
+
+    fn set(&mut self, now: Millis, delay: u64) -> Millis {
         let at = now.saturating_add(delay);
         self.due = Some(at);
         at
@@ -119,5 +129,7 @@ mod tests {
         assert!(t.is_due(3_100) && !t.is_due(3_099));
         t.reset();
         assert_eq!(t.schedule(0, &RECONNECT_STEPS_MS, 0.0, &mut rng), 1_000);
+        assert_eq!(t.schedule_exact(1_000, &REJOIN_STEPS_MS), 3_000);
+        assert_eq!(t.tries, 2);
     }
 }

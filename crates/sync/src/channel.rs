@@ -17,6 +17,10 @@
 //! period after the ok reply. If the system message arrives after the grace period expired,
 //! that is reported ([`ChannelEvent::LateConfirm`]) so the engine can fetch a fresh snapshot
 //! covering the gap.
+//!
+//! Sans-IO twice over: a channel never holds the socket. It returns the messages it wants sent
+//! and the engine pushes them through the socket (which drops them while it is down); message
+//! refs come from the socket's counter, lent as [`Refs`].
 
 use concierge_wire::phoenix::{Event, Message};
 use concierge_wire::realtime::{
@@ -26,44 +30,22 @@ use concierge_wire::realtime::{
 use serde_json::{Map, Value, json};
 
 use crate::Millis;
-use crate::backoff::{Rng, Timer};
-use crate::engine::Action;
-use crate::socket::Socket;
+use crate::backoff::Timer;
+use crate::refs::Refs;
+use crate::status::ChannelStatus;
 
-/// A channel's subscription status, as views see it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ChannelStatus {
-    /// Not joined and not trying (realtime disabled, or waiting for the socket).
-    Idle,
-    /// `phx_join` sent, no reply yet.
-    Joining,
-    /// Joined; waiting for the server to confirm the Postgres subscription.
-    Joined,
-    /// Changes flow.
-    Subscribed,
-    /// The join (or a rejoin) got no reply in time; rejoining with backoff.
-    TimedOut,
-    /// The server closed the channel; no automatic rejoin.
-    Closed,
-    /// Join refused, channel crashed, socket lost, or bindings mismatch; the text says which.
-    ChannelError(String),
-}
+mod phase;
+use phase::{Fault, Phase, Subscription};
 
+/// A channel's timings, fixed at creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Phase {
-    /// Not joined and not trying: before the first join.
-    Idle,
-    Joining {
-        join_ref: String,
-        deadline: Millis,
-    },
-    Joined {
-        join_ref: String,
-    },
-    /// Waiting for the rejoin timer or the socket to reopen.
-    Errored,
-    /// Over for good (phx_close, bindings mismatch, left).
-    Ended,
+pub struct ChannelConfig {
+    /// Join / push timeout (phoenix `DEFAULT_TIMEOUT`).
+    pub push_timeout_ms: u64,
+    /// How long after an ok join reply, without the `system` confirmation, the channel is
+    /// taken as subscribed anyway.
+    pub subscribe_grace_ms: u64,
+    pub rejoin_steps_ms: Vec<u64>,
 }
 
 /// What an incoming frame meant for the engine.
@@ -75,33 +57,29 @@ pub enum ChannelEvent {
     /// The system confirmation arrived after the grace period had already declared
     /// the channel subscribed: changes between the two may have been missed.
     LateConfirm,
+    /// Send this message (a `phx_leave` after a bindings mismatch).
+    Send(Message),
 }
 
 #[derive(Debug, Clone)]
 pub struct Channel {
     topic: String,
     bindings: Vec<PostgresChangeSpec>,
+    cfg: ChannelConfig,
     phase: Phase,
-    status: ChannelStatus,
     rejoin: Timer,
-    grace_due: Option<Millis>,
-    confirmed: bool,
     server_ids: Vec<u32>,
-    pub joins: u64,
 }
 
 impl Channel {
-    pub fn new(topic: String, bindings: Vec<PostgresChangeSpec>) -> Channel {
+    pub fn new(topic: String, bindings: Vec<PostgresChangeSpec>, cfg: ChannelConfig) -> Channel {
         Channel {
             topic,
             bindings,
+            cfg,
             phase: Phase::Idle,
-            status: ChannelStatus::Idle,
             rejoin: Timer::default(),
-            grace_due: None,
-            confirmed: false,
             server_ids: Vec::new(),
-            joins: 0,
         }
     }
 
@@ -109,51 +87,39 @@ impl Channel {
         &self.topic
     }
 
-    pub fn status(&self) -> &ChannelStatus {
-        &self.status
+    /// Derived from the phase alone.
+    pub fn status(&self) -> ChannelStatus {
+        self.phase.status()
     }
 
     /// Changes flow (see the module docs for what that takes).
     pub fn is_confirmed(&self) -> bool {
-        self.confirmed && matches!(self.phase, Phase::Joined { .. })
+        self.phase.is_confirmed()
     }
 
     /// Ended for good: only the poller serves this query now.
     pub fn is_ended(&self) -> bool {
-        self.phase == Phase::Ended
+        matches!(self.phase, Phase::Ended(_))
     }
 
     fn join_ref(&self) -> Option<&str> {
-        match &self.phase {
-            Phase::Joining { join_ref, .. } | Phase::Joined { join_ref } => Some(join_ref),
-            _ => None,
-        }
+        self.phase.join_ref()
     }
 
     pub fn deadline(&self) -> Option<Millis> {
-        let join = match &self.phase {
-            Phase::Joining { deadline, .. } => Some(*deadline),
-            _ => None,
-        };
-        [join, self.grace_due, self.rejoin.due]
+        [self.phase.deadline(), self.rejoin.due]
             .into_iter()
             .flatten()
             .min()
     }
 
-    /// Sends `phx_join` (fresh ref; full bindings; token) if the socket is open.
-    pub fn join(
-        &mut self,
-        now: Millis,
-        timeout_ms: u64,
-        token: &str,
-        socket: &mut Socket,
-        out: &mut Vec<Action>,
-    ) {
-        if self.phase == Phase::Ended || !socket.is_open() {
-            return;
+    /// `phx_join` with a fresh ref, the full bindings and the token; `None` once ended. The
+    /// caller sends it only on an open socket.
+    pub fn join(&mut self, now: Millis, token: &str, refs: &mut Refs) -> Option<Message> {
+        if self.is_ended() {
+            return None;
         }
-        let join_ref = socket.make_ref();
+        let join_ref = refs.fresh();
         let mut other = Map::new();
         other.insert("broadcast".into(), json!({"ack": false, "self": false}));
         other.insert("presence".into(), json!({"key": "", "enabled": false}));
@@ -171,108 +137,79 @@ impl Channel {
             serde_json::to_value(payload).unwrap_or(Value::Null),
         )
         .with_refs(Some(join_ref.clone()), Some(join_ref.clone()));
-        socket.push(out, &msg);
-        self.joins += 1;
         self.rejoin.cancel();
-        self.grace_due = None;
-        self.confirmed = false;
         self.phase = Phase::Joining {
             join_ref,
-            deadline: now + timeout_ms,
+            deadline: now + self.cfg.push_timeout_ms,
         };
-        self.status = ChannelStatus::Joining;
+        Some(msg)
     }
 
-    fn push_event(&self, event: Event, payload: Value, socket: &mut Socket, out: &mut Vec<Action>) {
-        if let Some(jr) = self.join_ref().map(str::to_owned) {
-            let r = socket.make_ref();
-            let msg = Message::new(self.topic.clone(), event, payload).with_refs(Some(jr), Some(r));
-            socket.push(out, &msg);
-        }
+    /// A message on this channel's current join, if there is one.
+    fn push(&self, event: Event, payload: Value, refs: &mut Refs) -> Option<Message> {
+        let jr = self.join_ref()?.to_owned();
+        Some(
+            Message::new(self.topic.clone(), event, payload)
+                .with_refs(Some(jr), Some(refs.fresh())),
+        )
     }
 
-    fn error(&mut self, now: Millis, why: String, steps: &[u64], rng: &mut Rng) {
-        self.phase = Phase::Errored;
-        self.confirmed = false;
-        self.grace_due = None;
-        self.status = ChannelStatus::ChannelError(why);
-        self.rejoin.schedule(now, steps, 0.0, rng);
+    fn error(&mut self, now: Millis, why: String) {
+        self.phase = Phase::Errored(Fault::Error(why));
+        self.rejoin.schedule_exact(now, &self.cfg.rejoin_steps_ms);
     }
 
     /// The socket went down: every channel errors and waits for the reopen.
     pub fn on_socket_down(&mut self, why: &str) {
-        if matches!(self.phase, Phase::Ended | Phase::Idle) {
+        if matches!(self.phase, Phase::Ended(_) | Phase::Idle) {
             return;
         }
-        self.phase = Phase::Errored;
-        self.confirmed = false;
-        self.grace_due = None;
+        self.phase = Phase::Errored(Fault::Error(why.to_owned()));
         self.rejoin.reset();
-        self.status = ChannelStatus::ChannelError(why.to_owned());
     }
 
-    /// The socket (re)opened: join at once unless ended.
-    pub fn on_socket_open(
-        &mut self,
-        now: Millis,
-        timeout_ms: u64,
-        token: &str,
-        socket: &mut Socket,
-        out: &mut Vec<Action>,
-    ) {
-        if matches!(self.phase, Phase::Idle | Phase::Errored) {
-            self.join(now, timeout_ms, token, socket, out);
+    /// The socket (re)opened: join at once unless joined or ended.
+    pub fn on_socket_open(&mut self, now: Millis, token: &str, refs: &mut Refs) -> Option<Message> {
+        if matches!(self.phase, Phase::Idle | Phase::Errored(_)) {
+            self.join(now, token, refs)
+        } else {
+            None
         }
     }
 
-    /// Join timeout, rejoin timer, grace period.
-    #[allow(clippy::too_many_arguments)]
+    /// Join timeout, grace period, rejoin timer. Returns the messages to send, in order.
     pub fn on_tick(
         &mut self,
         now: Millis,
-        timeout_ms: u64,
-        rejoin_steps: &[u64],
+        socket_open: bool,
         token: &str,
-        socket: &mut Socket,
-        rng: &mut Rng,
-        out: &mut Vec<Action>,
-    ) {
+        refs: &mut Refs,
+    ) -> Vec<Message> {
+        let mut send = Vec::new();
         if let Phase::Joining { deadline, .. } = &self.phase
             && *deadline <= now
         {
             // phoenix.js: leave the half-joined channel, then rejoin with backoff.
-            self.push_event(Event::Leave, json!({}), socket, out);
-            self.phase = Phase::Errored;
-            self.status = ChannelStatus::TimedOut;
-            self.rejoin.schedule(now, rejoin_steps, 0.0, rng);
+            send.extend(self.push(Event::Leave, json!({}), refs));
+            self.phase = Phase::Errored(Fault::TimedOut);
+            self.rejoin.schedule_exact(now, &self.cfg.rejoin_steps_ms);
         }
-        if self.grace_due.is_some_and(|g| g <= now) {
-            self.grace_due = None;
-            if matches!(self.phase, Phase::Joined { .. }) {
-                self.confirmed = true;
-                self.status = ChannelStatus::Subscribed;
-            }
+        if let Phase::Joined { sub, .. } = &mut self.phase
+            && matches!(sub, Subscription::Pending { grace_due } if *grace_due <= now)
+        {
+            *sub = Subscription::Confirmed;
         }
         if self.rejoin.is_due(now) {
             self.rejoin.due = None;
-            if self.phase == Phase::Errored && socket.is_open() {
-                self.join(now, timeout_ms, token, socket, out);
+            if matches!(self.phase, Phase::Errored(_)) && socket_open {
+                send.extend(self.join(now, token, refs));
             }
         }
+        send
     }
 
     /// A frame for this channel's topic.
-    #[allow(clippy::too_many_arguments)]
-    pub fn on_message(
-        &mut self,
-        now: Millis,
-        msg: Message,
-        grace_ms: u64,
-        rejoin_steps: &[u64],
-        socket: &mut Socket,
-        rng: &mut Rng,
-        out: &mut Vec<Action>,
-    ) -> ChannelEvent {
+    pub fn on_message(&mut self, now: Millis, msg: Message, refs: &mut Refs) -> ChannelEvent {
         if msg.event == Event::PostgresChanges {
             return self.on_change(msg.payload);
         }
@@ -296,46 +233,28 @@ impl Channel {
                 let is_join_reply = matches!(&self.phase, Phase::Joining { .. })
                     && msg.msg_ref.as_deref() == Some(current.as_str());
                 if is_join_reply {
-                    self.on_join_reply(now, msg.payload, grace_ms, rejoin_steps, socket, rng, out);
+                    return self.on_join_reply(now, msg.payload, refs);
                 }
                 ChannelEvent::Nothing
             }
             Event::System => self.on_system(msg.payload),
             Event::Close => {
-                self.phase = Phase::Ended;
-                self.confirmed = false;
-                self.grace_due = None;
+                self.phase = Phase::Ended(None);
                 self.rejoin.reset();
-                self.status = ChannelStatus::Closed;
                 ChannelEvent::Nothing
             }
             Event::Error => {
-                self.error(
-                    now,
-                    "channel crashed on the server".into(),
-                    rejoin_steps,
-                    rng,
-                );
+                self.error(now, "channel crashed on the server".into());
                 ChannelEvent::Nothing
             }
             _ => ChannelEvent::Nothing,
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_join_reply(
-        &mut self,
-        now: Millis,
-        payload: Value,
-        grace_ms: u64,
-        rejoin_steps: &[u64],
-        socket: &mut Socket,
-        rng: &mut Rng,
-        out: &mut Vec<Action>,
-    ) {
+    fn on_join_reply(&mut self, now: Millis, payload: Value, refs: &mut Refs) -> ChannelEvent {
         let Ok(reply) = serde_json::from_value::<ReplyPayload>(payload) else {
-            self.error(now, "malformed join reply".into(), rejoin_steps, rng);
-            return;
+            self.error(now, "malformed join reply".into());
+            return ChannelEvent::Nothing;
         };
         match reply.status {
             ReplyStatus::Ok => {}
@@ -348,8 +267,8 @@ impl Channel {
                     .chars()
                     .take(200)
                     .collect();
-                self.error(now, reason, rejoin_steps, rng);
-                return;
+                self.error(now, reason);
+                return ChannelEvent::Nothing;
             }
         }
         let server: Vec<BoundChange> = reply
@@ -371,14 +290,12 @@ impl Channel {
                     ids.push(s.id)
                 }
                 _ => {
-                    self.push_event(Event::Leave, json!({}), socket, out);
-                    self.phase = Phase::Ended;
-                    self.confirmed = false;
-                    self.rejoin.reset();
-                    self.status = ChannelStatus::ChannelError(
+                    let leave = self.push(Event::Leave, json!({}), refs);
+                    self.phase = Phase::Ended(Some(
                         "mismatch between server and client bindings for postgres changes".into(),
-                    );
-                    return;
+                    ));
+                    self.rejoin.reset();
+                    return leave.map_or(ChannelEvent::Nothing, ChannelEvent::Send);
                 }
             }
         }
@@ -386,26 +303,27 @@ impl Channel {
         self.rejoin.reset();
         let Phase::Joining { join_ref, .. } = std::mem::replace(&mut self.phase, Phase::Idle)
         else {
-            return;
+            return ChannelEvent::Nothing;
         };
-        self.phase = Phase::Joined { join_ref };
-        self.status = ChannelStatus::Joined;
-        self.grace_due = Some(now + grace_ms);
+        let grace_due = now + self.cfg.subscribe_grace_ms;
+        self.phase = Phase::Joined {
+            join_ref,
+            sub: Subscription::Pending { grace_due },
+        };
+        ChannelEvent::Nothing
     }
 
     fn on_system(&mut self, payload: Value) -> ChannelEvent {
         let Ok(sys) = serde_json::from_value::<SystemPayload>(payload) else {
             return ChannelEvent::Nothing;
         };
-        if !matches!(self.phase, Phase::Joined { .. }) {
+        let Phase::Joined { sub, .. } = &mut self.phase else {
             return ChannelEvent::Nothing;
-        }
+        };
         match (sys.extension.as_str(), sys.status.as_str()) {
             ("postgres_changes", "ok") if sys.message == SUBSCRIBED_TO_POSTGRES => {
-                let late = self.confirmed;
-                self.confirmed = true;
-                self.grace_due = None;
-                self.status = ChannelStatus::Subscribed;
+                let late = *sub == Subscription::Confirmed;
+                *sub = Subscription::Confirmed;
                 if late {
                     ChannelEvent::LateConfirm
                 } else {
@@ -413,10 +331,7 @@ impl Channel {
                 }
             }
             ("postgres_changes", "error") => {
-                // The channel stays joined (the server may retry), but nothing flows.
-                self.confirmed = false;
-                self.grace_due = None;
-                self.status = ChannelStatus::ChannelError(sys.message.chars().take(200).collect());
+                *sub = Subscription::Failed(sys.message.chars().take(200).collect());
                 ChannelEvent::Nothing
             }
             _ => ChannelEvent::Nothing,
@@ -438,22 +353,17 @@ impl Channel {
     }
 
     /// The token changed: tell the joined channel (no reply on success).
-    pub fn send_token(&self, token: &str, socket: &mut Socket, out: &mut Vec<Action>) {
-        if matches!(self.phase, Phase::Joined { .. }) {
-            self.push_event(
-                Event::AccessToken,
-                json!({"access_token": token}),
-                socket,
-                out,
-            );
+    pub fn send_token(&self, token: &str, refs: &mut Refs) -> Option<Message> {
+        if !matches!(self.phase, Phase::Joined { .. }) {
+            return None;
         }
+        self.push(Event::AccessToken, json!({"access_token": token}), refs)
     }
 
     /// Unsubscribe: `phx_leave` if joined or joining, then ended.
-    pub fn leave(&mut self, socket: &mut Socket, out: &mut Vec<Action>) {
-        self.push_event(Event::Leave, json!({}), socket, out);
-        self.phase = Phase::Ended;
-        self.confirmed = false;
-        self.status = ChannelStatus::Closed;
+    pub fn leave(&mut self, refs: &mut Refs) -> Option<Message> {
+        let leave = self.push(Event::Leave, json!({}), refs);
+        self.phase = Phase::Ended(None);
+        leave
     }
 }

@@ -25,31 +25,45 @@
 //! - [`backoff::Timer`]: a deadline with a tries counter; [`backoff::Rng`]: seeded jitter.
 //!
 //! ## How the pieces meet
-//! Each live query owns a channel, a poller and a store. After every input the engine compares,
-//! per query, "realtime confirmed" before and after: a rising edge fetches one snapshot
-//! (Realtime does not replay what was missed while down); a falling edge fetches at once and
-//! restarts the poll curve. All times are milliseconds since the Unix epoch ([`Millis`]), so the
-//! commit → applied latency can be measured against the same clock.
+//! Each live query (module `live`) owns a channel, a poller and a store. After every input the
+//! engine compares, per query, "realtime confirmed" before and after: a rising edge fetches one
+//! snapshot (Realtime does not replay what was missed while down); a falling edge fetches at
+//! once and restarts the poll curve. All times are milliseconds since the Unix epoch
+//! ([`Millis`]), so the commit → applied latency can be measured against the same clock.
+//!
+//! ## Layers (no module imports one above it)
+//! 1. Vocabulary: [`status`] (what views see), [`spec`], [`store`], [`refs`], then [`io`]
+//!    ([`Input`], [`Action`], [`FetchError`], [`ConnId`]).
+//! 2. Machines: [`backoff`], [`poller`], [`socket`], [`channel`]. They never import the
+//!    engine; a channel returns the messages it wants sent instead of holding the socket.
+//! 3. [`config`] (builds the machines), `live` (one query), then [`engine`] (dispatch).
 
 pub mod backoff;
 pub mod channel;
+pub mod config;
 mod decimal;
 pub mod engine;
+pub mod io;
+mod live;
 pub mod poller;
+pub mod refs;
 pub mod socket;
 pub mod spec;
+pub mod status;
 pub mod store;
-pub mod timestamp;
 
 /// Milliseconds since the Unix epoch, from the injected clock.
 pub type Millis = u64;
 
-pub use channel::ChannelStatus;
-pub use engine::{
-    Action, ConnectionState, Diagnostics, Engine, EngineConfig, FetchError, Input, QueryState,
-    QueryStatus,
-};
+/// The one timestamp parser, shared with the server and the app (it lives in `concierge-wire`).
+pub use concierge_wire::timestamp;
+
+pub use config::EngineConfig;
+pub use engine::Engine;
+pub use io::{Action, ConnId, FetchError, Input};
 pub use poller::FetchReason;
-pub use socket::{ConnId, SocketState};
 pub use spec::{Endpoint, FetchId, HttpRequest, LiveQuerySpec, OrderBy, QueryId, VersionSource};
+pub use status::{
+    ChannelStatus, ConnectionState, Diagnostics, QueryState, QueryStatus, SocketState,
+};
 pub use store::{ChangeOutcome, Row, Store};

@@ -8,6 +8,9 @@
 //! page visible again, browser back online, an explicit refresh — fetches at once and restarts
 //! the curve from `base`; if a fetch is in flight, the resync is queued behind it because the
 //! running request may have started before the event that demanded fresh data.
+//!
+//! A request unanswered for the fetch timeout is given up ([`Poller::timed_out`]) so one that
+//! never answers cannot stall the schedule.
 
 use crate::Millis;
 use crate::spec::FetchId;
@@ -54,6 +57,8 @@ pub struct Poller {
     max: f64,
     factor: f64,
     interval: f64,
+    /// `None`: requests are never given up (the engine always sets one).
+    fetch_timeout_ms: Option<u64>,
     next_tick: Option<Millis>,
     in_flight: Option<InFlight>,
     queued: Option<FetchReason>,
@@ -77,6 +82,7 @@ impl Poller {
             max,
             factor,
             interval: base,
+            fetch_timeout_ms: None,
             next_tick: None,
             in_flight: None,
             queued: None,
@@ -84,6 +90,12 @@ impl Poller {
             polls_skipped: 0,
             last_error: None,
         }
+    }
+
+    /// Gives up a request unanswered for `ms` (see [`Poller::timed_out`]).
+    pub fn with_fetch_timeout(mut self, ms: u64) -> Poller {
+        self.fetch_timeout_ms = Some(ms);
+        self
     }
 
     /// The current interval in whole milliseconds.
@@ -97,6 +109,28 @@ impl Poller {
 
     pub fn in_flight(&self) -> Option<InFlight> {
         self.in_flight
+    }
+
+    /// When the fetch in flight times out.
+    fn fetch_deadline(&self) -> Option<Millis> {
+        let f = self.in_flight?;
+        Some(f.started_at + self.fetch_timeout_ms?)
+    }
+
+    /// The earliest moment this poller needs a tick: its next tick or its fetch's timeout.
+    pub fn deadline(&self) -> Option<Millis> {
+        [self.next_tick, self.fetch_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The fetch in flight if it has run past the timeout: the caller aborts it and reports it
+    /// failed through [`Poller::finished`].
+    pub fn timed_out(&self, now: Millis) -> Option<InFlight> {
+        self.fetch_deadline()
+            .filter(|d| now >= *d)
+            .and(self.in_flight)
     }
 
     /// A fetch is wanted now for `reason`. Returns true when the caller should start it
@@ -234,5 +268,19 @@ mod tests {
         let (f, queued) = p.finished(20, FetchId(1), Ok(true)).unwrap();
         assert_eq!(f.reason, FetchReason::Initial);
         assert_eq!(queued, Some(FetchReason::Subscribed));
+    }
+
+    #[test]
+    fn a_request_times_out_only_with_a_timeout() {
+        let mut p = Poller::new(1_000, 3_000, 1.5);
+        p.started(100, FetchId(1), FetchReason::Initial, 0);
+        assert_eq!(p.deadline(), None);
+        assert_eq!(p.timed_out(1_000_000), None);
+        let mut p = p.with_fetch_timeout(500);
+        assert_eq!(p.deadline(), Some(600));
+        assert_eq!(p.timed_out(599), None);
+        assert_eq!(p.timed_out(600).map(|f| f.id), Some(FetchId(1)));
+        finish(&mut p, 600, 1, Err("request timed out".into()));
+        assert_eq!(p.deadline(), Some(600 + 1_500));
     }
 }

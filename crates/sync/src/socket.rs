@@ -18,24 +18,9 @@ use serde_json::json;
 
 use crate::Millis;
 use crate::backoff::{Rng, Timer};
-use crate::engine::Action;
-
-/// Identifies one WebSocket opened by the shell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
-
-/// Where the socket is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SocketState {
-    /// Never asked to connect (no live query yet, or realtime disabled).
-    Idle,
-    Connecting,
-    Open,
-    /// Down, a reconnect is scheduled (or deferred until the page is visible).
-    Waiting,
-    /// Closed on purpose by `pagehide`; reopens on `pageshow`.
-    Held,
-}
+use crate::io::{Action, ConnId};
+use crate::refs::Refs;
+use crate::status::SocketState;
 
 /// What a tick did to the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +40,7 @@ pub struct Socket {
     state: SocketState,
     conn: ConnId,
     next_conn: u64,
-    next_ref: u64,
+    refs: Refs,
     reconnect: Timer,
     heartbeat_at: Option<Millis>,
     pending_heartbeat: Option<String>,
@@ -82,7 +67,7 @@ impl Socket {
             state: SocketState::Idle,
             conn: ConnId(0),
             next_conn: 0,
-            next_ref: 0,
+            refs: Refs::default(),
             reconnect: Timer::default(),
             heartbeat_at: None,
             pending_heartbeat: None,
@@ -125,8 +110,12 @@ impl Socket {
 
     /// A fresh message ref (also used as a channel's join_ref).
     pub fn make_ref(&mut self) -> String {
-        self.next_ref += 1;
-        self.next_ref.to_string()
+        self.refs.fresh()
+    }
+
+    /// The ref counter, for channels stamping the messages the engine will push here.
+    pub fn refs(&mut self) -> &mut Refs {
+        &mut self.refs
     }
 
     /// Opens a new WebSocket (any previous one is abandoned by id).

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::phoenix::Vsn;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppConfig {
     /// Backend base URL; `None` means the page's own origin.
@@ -15,7 +17,7 @@ pub struct AppConfig {
     pub hotel_id: String,
     pub realtime_enabled: bool,
     /// Phoenix serializer: "2.0.0" (default) or "1.0.0".
-    pub realtime_vsn: String,
+    pub realtime_vsn: Vsn,
     pub poll_base_ms: u64,
     pub poll_max_ms: u64,
     pub poll_factor: f64,
@@ -26,20 +28,33 @@ pub struct AppConfig {
 
 pub const DEFAULT_HOTEL_ID: &str = "marriott-bangalore";
 
-impl AppConfig {
-    pub fn with_anon_key(anon_key: impl Into<String>) -> AppConfig {
+/// The one place every setting's default is written: `/config.json` falls back to these, the
+/// server serves them, and the sync engine's configuration starts from them.
+impl Default for AppConfig {
+    /// Every default; the anon key stays empty (it has none: [`parse`] refuses a config
+    /// without one).
+    fn default() -> AppConfig {
         AppConfig {
             url: None,
-            anon_key: anon_key.into(),
+            anon_key: String::new(),
             hotel_id: DEFAULT_HOTEL_ID.into(),
             realtime_enabled: true,
-            realtime_vsn: "2.0.0".into(),
+            realtime_vsn: Vsn::V2,
             poll_base_ms: 10_000,
             poll_max_ms: 30_000,
             poll_factor: 1.5,
             heartbeat_ms: 25_000,
             idle_timeout_ms: 90_000,
             idle_warning_ms: 20_000,
+        }
+    }
+}
+
+impl AppConfig {
+    pub fn with_anon_key(anon_key: impl Into<String>) -> AppConfig {
+        AppConfig {
+            anon_key: anon_key.into(),
+            ..AppConfig::default()
         }
     }
 }
@@ -100,8 +115,9 @@ pub fn parse(text: &str) -> Result<Parsed, ConfigError> {
         .map(|s| Some(s.trim_end_matches('/').to_owned())));
     take!("hotel_id", c.hotel_id, string);
     take!("realtime_enabled", c.realtime_enabled, Value::as_bool);
-    take!("realtime_vsn", c.realtime_vsn, |v: &Value| string(v)
-        .filter(|s| s == "1.0.0" || s == "2.0.0"));
+    take!("realtime_vsn", c.realtime_vsn, |v: &Value| v
+        .as_str()
+        .and_then(Vsn::parse));
     take!("poll_base_ms", c.poll_base_ms, ms);
     take!("poll_max_ms", c.poll_max_ms, ms);
     take!("poll_factor", c.poll_factor, |v: &Value| v
@@ -139,6 +155,20 @@ mod tests {
         assert_eq!(p.config.heartbeat_ms, 1000);
         assert_eq!(p.warnings.len(), 1);
         assert_eq!(p.config.hotel_id, DEFAULT_HOTEL_ID);
+        assert_eq!(p.config.realtime_vsn, Vsn::V2);
+    }
+
+    #[test]
+    fn realtime_vsn_is_one_of_two_versions() {
+        let p = parse(r#"{"anon_key":"k","realtime_vsn":"1.0.0"}"#).unwrap();
+        assert_eq!(p.config.realtime_vsn, Vsn::V1);
+        assert!(p.warnings.is_empty());
+        let p = parse(r#"{"anon_key":"k","realtime_vsn":"1.5"}"#).unwrap();
+        assert_eq!(p.config.realtime_vsn, Vsn::V2);
+        assert_eq!(p.warnings.len(), 1);
+        // The served form keeps the version text.
+        let served = serde_json::to_value(AppConfig::with_anon_key("k")).unwrap();
+        assert_eq!(served["realtime_vsn"], "2.0.0");
     }
 
     #[test]

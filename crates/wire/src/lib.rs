@@ -11,6 +11,7 @@ pub mod model;
 pub mod phoenix;
 pub mod realtime;
 pub mod role;
+pub mod timestamp;
 
 pub use category::Category;
 pub use filter::{Filter, FilterError, FilterOp};

@@ -32,11 +32,32 @@ impl Vsn {
         }
     }
 
+    /// The exact version text (`1.0.0` or `2.0.0`), as `/config.json` names it.
+    pub fn parse(value: &str) -> Option<Vsn> {
+        [Vsn::V1, Vsn::V2].into_iter().find(|v| v.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Vsn::V1 => "1.0.0",
             Vsn::V2 => "2.0.0",
         }
+    }
+}
+
+/// Serialized as its version text, so `/config.json` keeps `"realtime_vsn": "2.0.0"`.
+impl Serialize for Vsn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Vsn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Vsn, D::Error> {
+        let text = String::deserialize(d)?;
+        Vsn::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(CodecError::UnsupportedVsn(text.chars().take(32).collect()))
+        })
     }
 }
 
@@ -327,6 +348,19 @@ mod tests {
         assert_eq!(Vsn::from_query(None).unwrap(), Vsn::V1);
         assert_eq!(Vsn::from_query(Some("2.0.0")).unwrap(), Vsn::V2);
         assert!(Vsn::from_query(Some("9")).is_err());
+    }
+
+    #[test]
+    fn vsn_text_is_exact_and_round_trips_through_serde() {
+        assert_eq!(Vsn::parse("1.0.0"), Some(Vsn::V1));
+        assert_eq!(Vsn::parse("2.0.0"), Some(Vsn::V2));
+        assert_eq!(Vsn::parse("2.0"), None);
+        assert_eq!(serde_json::to_value(Vsn::V1).unwrap(), json!("1.0.0"));
+        assert_eq!(
+            serde_json::from_value::<Vsn>(json!("2.0.0")).unwrap(),
+            Vsn::V2
+        );
+        assert!(serde_json::from_value::<Vsn>(json!("3.0.0")).is_err());
     }
 
     proptest::proptest! {

@@ -4,6 +4,9 @@
 //! `2025-11-19T00:22:40.877Z` from Realtime, `2025-11-19T00:22:40.877123+00:00` from PostgREST,
 //! `2025-11-19 00:22:40` from SQLite. Comparing the strings would order `…Z` and `…+00:00`
 //! wrongly, so every version is parsed to one integer. Parsing is total: anything odd is `None`.
+//!
+//! This is the one timestamp parser of the workspace: the sync core orders versions with it,
+//! the kiosk reads event times with it, the server canonicalises stored timestamps with it.
 
 /// Parses `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]][Z|±HH[:MM]|±HHMM]` (a date alone is midnight UTC).
 /// A missing zone means UTC. Returns microseconds since 1970-01-01T00:00:00Z.
@@ -90,7 +93,7 @@ pub fn parse_millis(s: &str) -> Option<i64> {
 }
 
 /// Howard Hinnant's `days_from_civil`: days since 1970-01-01 for a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

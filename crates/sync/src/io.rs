@@ -1,0 +1,109 @@
+//! The engine's boundary with its shell: what can happen ([`Input`]) and what to do
+//! ([`Action`]). A leaf: the machines and the engine both speak it, and it imports none of them.
+
+use crate::Millis;
+use crate::spec::{FetchId, HttpRequest, LiveQuerySpec, QueryId};
+use crate::status::{Diagnostics, QueryState};
+use crate::store::Row;
+
+/// Identifies one WebSocket opened by the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Why a REST request failed, as the shell saw it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+}
+
+/// Everything that can happen to the engine. Each call to [`crate::Engine::handle`] also
+/// passes the current time (milliseconds since the Unix epoch, from the injected clock).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The timer set by [`Action::SetTimer`] fired (early or spurious ticks are harmless).
+    Tick,
+    SocketOpen {
+        conn: ConnId,
+    },
+    SocketFrame {
+        conn: ConnId,
+        text: String,
+    },
+    SocketClosed {
+        conn: ConnId,
+        code: u16,
+        clean: bool,
+    },
+    /// `visibilitychange` (also sent once at start with the initial state).
+    Visibility {
+        visible: bool,
+    },
+    Online,
+    Offline,
+    PageHide,
+    PageShow,
+    /// A REST request finished: the body text on 2xx, else the error.
+    FetchDone {
+        query: QueryId,
+        fetch: FetchId,
+        result: Result<String, FetchError>,
+    },
+    Subscribe {
+        query: QueryId,
+        spec: LiveQuerySpec,
+    },
+    Unsubscribe {
+        query: QueryId,
+    },
+    /// Fetch a fresh snapshot now (e.g. after the view's own write).
+    Refresh {
+        query: QueryId,
+    },
+    /// The signed-in user's JWT (`None` = anonymous: the anon key is used).
+    SetToken(Option<String>),
+}
+
+/// What the shell must do. Order matters only within one `handle` result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Connect {
+        conn: ConnId,
+        url: String,
+    },
+    Send {
+        conn: ConnId,
+        text: String,
+    },
+    CloseSocket {
+        conn: ConnId,
+        code: u16,
+        reason: String,
+    },
+    Fetch {
+        query: QueryId,
+        fetch: FetchId,
+        request: HttpRequest,
+    },
+    /// Abort the request (AbortController); its answer, if any, will be ignored anyway.
+    CancelFetch {
+        query: QueryId,
+        fetch: FetchId,
+    },
+    /// Call back with [`Input::Tick`] at this time (replaces any earlier timer); `None`: no timer.
+    SetTimer {
+        at: Option<Millis>,
+    },
+    /// The query's rows changed: sorted, limited, shared (cheap to emit, cheap to compare).
+    Rows {
+        query: QueryId,
+        rows: Vec<Row>,
+    },
+    QueryState {
+        query: QueryId,
+        state: QueryState,
+    },
+    Diagnostics(Diagnostics),
+}

@@ -193,6 +193,14 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// What went wrong, without the sentence around it (for a caller that words its own).
+    pub fn detail(&self) -> String {
+        match self {
+            HttpError::Network(m) | HttpError::Malformed(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The machine-readable code of a refusal.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -249,47 +257,48 @@ mod tests {
         HttpError::Refused(Refusal::parse(status, body))
     }
 
-    fn code_and_message(e: &HttpError) -> (&str, String) {
-        (e.code().unwrap_or_default(), e.to_string())
+    #[test]
+    fn parses_gotrue_errors_of_every_vintage() {
+        let cases = [
+            // API version 2024-01-01
+            (
+                400,
+                r#"{"code":"invalid_credentials","message":"Invalid login credentials"}"#,
+                "invalid_credentials",
+                "Invalid login credentials",
+            ),
+            // Older GoTrue: a numeric `code` beside `error_code`.
+            (
+                422,
+                r#"{"code":422,"error_code":"user_already_exists","msg":"User already registered"}"#,
+                "user_already_exists",
+                "User already registered",
+            ),
+            // OAuth
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid Refresh Token"}"#,
+                "invalid_grant",
+                "Invalid Refresh Token",
+            ),
+            // Not JSON at all: a proxy's error page.
+            (502, "<html>", "http_502", "HTTP 502"),
+        ];
+        for (status, body, code, message) in cases {
+            let e = refused(status, body);
+            assert_eq!((e.code(), e.to_string()), (Some(code), message.to_owned()));
+        }
     }
 
     #[test]
-    fn parses_gotrue_errors_of_every_vintage() {
-        let e = refused(
+    fn only_a_gone_refresh_token_ends_the_session() {
+        let dead = refused(
             400,
-            r#"{"code":"invalid_credentials","message":"Invalid login credentials"}"#,
+            r#"{"code":"refresh_token_already_used","message":"x"}"#,
         );
-        assert_eq!(
-            code_and_message(&e),
-            ("invalid_credentials", "Invalid login credentials".into())
-        );
-        let e = refused(
-            422,
-            r#"{"code":422,"error_code":"user_already_exists","msg":"User already registered"}"#,
-        );
-        assert_eq!(
-            code_and_message(&e),
-            ("user_already_exists", "User already registered".into())
-        );
-        let e = refused(
-            400,
-            r#"{"error":"invalid_grant","error_description":"Invalid Refresh Token"}"#,
-        );
-        assert_eq!(
-            code_and_message(&e),
-            ("invalid_grant", "Invalid Refresh Token".into())
-        );
-        assert!(
-            refused(
-                400,
-                r#"{"code":"refresh_token_already_used","message":"x"}"#
-            )
-            .is_session_dead()
-        );
+        assert!(dead.is_session_dead());
         assert!(!refused(400, r#"{"code":"invalid_credentials","message":"x"}"#).is_session_dead());
         assert!(!HttpError::Network("down".into()).is_session_dead());
-        let e = refused(502, "<html>");
-        assert_eq!(code_and_message(&e), ("http_502", "HTTP 502".into()));
     }
 
     #[test]

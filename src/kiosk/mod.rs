@@ -10,8 +10,9 @@
 //!   owner: the subscription closes (its `on_cleanup` runs), in-flight requests are cancelled,
 //!   signals are dropped and the DOM is replaced. Nothing is written to storage, ever.
 //! - Pure logic lives in small native-tested modules: [`when`] (time labels), [`idle`]
-//!   (the reset state machine), [`results`] (newest result, live card merge and order),
-//!   [`chips`], [`qr`], [`tz`].
+//!   (the reset state machine, and the `use_idle_reset` hook that runs it), [`results`]
+//!   (newest result, live card merge and order), [`qr`], [`tz`]. The chips are a view over the
+//!   catalogue's `Category` ([`chips`]).
 
 pub mod api;
 pub mod chips;

@@ -74,15 +74,6 @@ fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// The poller only tells "unreachable" from "refused"; a request that could not even be built
-/// counts as unreachable, as it did when this shell called `fetch` itself.
-fn http_failure(e: crate::http::HttpError) -> String {
-    match e {
-        crate::http::HttpError::Network(m) | crate::http::HttpError::Malformed(m) => m,
-        other => other.to_string(),
-    }
-}
-
 fn log_error(msg: &str) {
     web_sys::console::error_1(&format!("[sync] {msg}").into());
 }
@@ -338,7 +329,7 @@ impl Shell {
                     status: reply.status,
                     body: reply.text.chars().take(300).collect(),
                 }),
-                Err(e) => Err(FetchError::Network(http_failure(e))),
+                Err(e) => Err(FetchError::Network(e.detail())),
             };
             let Some(shell) = me.upgrade() else { return };
             let was_live = shell.fetches.borrow_mut().remove(&fetch).is_some();

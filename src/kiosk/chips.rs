@@ -46,3 +46,19 @@ pub fn InterestChips(sending: Memo<bool>, on_pick: Callback<&'static str>) -> im
         </ul>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kiosk::icons::paths;
+
+    #[test]
+    fn every_chip_names_a_category_its_cards_and_icon_know() {
+        let fallback = paths("unknown");
+        for c in Category::ALL {
+            assert_ne!(Category::label_of(c.as_str()), "Event", "{c:?}");
+            assert_ne!(paths(c.as_str()), fallback, "{c:?}");
+        }
+        assert_eq!(default_suggestions().len(), 4);
+    }
+}

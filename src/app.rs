@@ -1,15 +1,18 @@
-//! The root component: load the configuration, then route.
+//! The root component: load the configuration, start the services every page shares (the sync
+//! engine, the sign-ins, the backend's address), then route.
 
 use concierge_wire::config::AppConfig;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::auth::{Accounts, AuthApi};
 use crate::boot::{self, BootError};
+use crate::http::Backend;
 use crate::kiosk::KioskPage;
-use crate::pages::NotFound;
 use crate::session::SessionPage;
 use crate::staff::StaffPage;
+use crate::sync::provide_sync_engine;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -30,9 +33,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Everything below here may rely on `AppConfig` being in context.
+/// Everything below here may rely on these in context: `AppConfig`, `Backend`, the
+/// `SyncEngine` (one socket for the page, whichever route is shown) and `Accounts`.
 #[component]
 fn Configured(config: AppConfig) -> impl IntoView {
+    let backend = Backend::from_config(&config);
+    let engine = provide_sync_engine(&config, backend.base.clone(), backend.anon_key.clone());
+    Accounts::provide(
+        AuthApi {
+            backend: backend.clone(),
+        },
+        engine,
+    );
+    provide_context(backend);
     provide_context(config);
     view! {
         <Router>
@@ -43,6 +56,16 @@ fn Configured(config: AppConfig) -> impl IntoView {
                 <Route path=path!("/staff") view=StaffPage/>
             </Routes>
         </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main class="page">
+            <h1>"Page not found"</h1>
+            <p><a href="/kiosk">"Go to the kiosk"</a></p>
+        </main>
     }
 }
 

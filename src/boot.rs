@@ -15,17 +15,14 @@ pub enum BootError {
 /// Fetches and parses `/config.json`, logging a console warning for every value that fell
 /// back to its default.
 pub async fn load_config() -> Result<AppConfig, BootError> {
-    let resp = gloo_net::http::Request::get("/config.json")
+    let reply = crate::http::Request::get("/config.json")
         .send()
         .await
-        .map_err(|e| BootError::Unreachable(e.to_string()))?;
-    if !resp.ok() {
-        return Err(BootError::Status(resp.status()));
+        .map_err(|e| BootError::Unreachable(e.detail()))?;
+    if !reply.ok() {
+        return Err(BootError::Status(reply.status));
     }
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| BootError::Unreachable(e.to_string()))?;
+    let text = reply.text;
     let parsed = config::parse(&text)?;
     for w in &parsed.warnings {
         leptos::logging::warn!("{w}");

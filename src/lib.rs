@@ -2,10 +2,13 @@
 //! sync engine (Supabase Realtime over a WebSocket, with a REST fallback poller).
 
 pub mod app;
+pub mod auth;
 pub mod boot;
+pub mod clock;
 pub mod fixed;
+pub mod form;
+pub mod http;
 pub mod kiosk;
-pub mod pages;
 pub mod session;
 pub mod staff;
 pub mod sync;

@@ -4,10 +4,13 @@
 //! engine delivers for its session (so a search made by a phone or a voice agent looks exactly
 //! like one made on the screen). The POST's answer is only used to show the guest's own result
 //! without waiting for a slow poll when realtime is down (see `GuestSession`).
+//!
+//! The kiosk is anonymous: its requests carry the anon key as their bearer token too.
 
-use concierge_wire::config::AppConfig;
 use concierge_wire::model::KioskResultRow;
 use serde::{Deserialize, Serialize};
+
+use crate::http::{Backend, HttpError};
 
 /// The hotel as the kiosk needs it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -17,59 +20,29 @@ pub struct HotelInfo {
     pub timezone: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApiError {
-    #[error("the concierge service cannot be reached")]
-    Network(String),
-    /// A PostgREST-shaped error body (`{code, message, details, hint}`), or a bare status.
-    #[error("{message}")]
-    Refused { status: u16, message: String },
-    #[error("the concierge service sent an answer we could not read")]
-    Malformed(String),
-}
-
-#[derive(Debug, Deserialize)]
-struct PgError {
-    message: Option<String>,
-}
-
-fn request(
-    builder: gloo_net::http::RequestBuilder,
-    config: &AppConfig,
-) -> gloo_net::http::RequestBuilder {
-    builder
-        .header("apikey", &config.anon_key)
-        .header("Authorization", &format!("Bearer {}", config.anon_key))
-}
-
-async fn refused(resp: gloo_net::http::Response) -> ApiError {
-    let status = resp.status();
-    let message = resp
-        .json::<PgError>()
-        .await
-        .ok()
-        .and_then(|e| e.message)
-        .unwrap_or_else(|| format!("HTTP {status}"));
-    ApiError::Refused { status, message }
+/// What a guest reads when a search fails.
+pub fn guest_message(e: &HttpError) -> String {
+    match e {
+        HttpError::Network(_) => "the concierge service cannot be reached".into(),
+        HttpError::Refused(r) => r.message.clone(),
+        HttpError::Malformed(_) | HttpError::SignedOut => {
+            "the concierge service sent an answer we could not read".into()
+        }
+    }
 }
 
 /// `GET /rest/v1/hotels?id=eq.<id>`; `Ok(None)` when the hotel does not exist.
-pub async fn fetch_hotel(config: &AppConfig) -> Result<Option<HotelInfo>, ApiError> {
-    let base = crate::boot::api_base(config);
-    let url = format!("{base}/rest/v1/hotels");
-    let id_filter = format!("eq.{}", config.hotel_id);
-    let resp = request(gloo_net::http::Request::get(&url), config)
-        .query([("id", id_filter.as_str()), ("select", "id,name,timezone")])
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(refused(resp).await);
-    }
-    let rows: Vec<HotelInfo> = resp
-        .json()
-        .await
-        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+pub async fn fetch_hotel(
+    backend: &Backend,
+    hotel_id: &str,
+) -> Result<Option<HotelInfo>, HttpError> {
+    let rows: Vec<HotelInfo> = backend
+        .get("/rest/v1/hotels")
+        .bearer(&backend.anon_key)
+        .query("id", &format!("eq.{hotel_id}"))
+        .query("select", "id,name,timezone")
+        .fetch_json()
+        .await?;
     Ok(rows.into_iter().next())
 }
 
@@ -82,27 +55,35 @@ struct SearchBody<'a> {
 /// `POST /api/event/by-interests?session_id=<id>`: the server writes one `kiosk_results` row
 /// for the session and returns it.
 pub async fn search(
-    config: &AppConfig,
+    backend: &Backend,
+    hotel_id: &str,
     session_id: &str,
     interests: &str,
-) -> Result<KioskResultRow, ApiError> {
-    let base = crate::boot::api_base(config);
-    let url = format!("{base}/api/event/by-interests");
-    let body = SearchBody {
-        interests,
-        hotel_id: &config.hotel_id,
-    };
-    let resp = request(gloo_net::http::Request::post(&url), config)
-        .query([("session_id", session_id)])
-        .json(&body)
-        .map_err(|e| ApiError::Malformed(e.to_string()))?
-        .send()
+) -> Result<KioskResultRow, HttpError> {
+    backend
+        .post("/api/event/by-interests")
+        .bearer(&backend.anon_key)
+        .query("session_id", session_id)
+        .json(&SearchBody {
+            interests,
+            hotel_id,
+        })?
+        .fetch_json()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !resp.ok() {
-        return Err(refused(resp).await);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Refusal;
+
+    #[test]
+    fn guests_read_plain_words_or_the_servers_message() {
+        assert_eq!(
+            guest_message(&HttpError::Network("x".into())),
+            "the concierge service cannot be reached"
+        );
+        let refused = HttpError::Refused(Refusal::parse(400, r#"{"message":"too long"}"#));
+        assert_eq!(guest_message(&refused), "too long");
     }
-    resp.json()
-        .await
-        .map_err(|e| ApiError::Malformed(e.to_string()))
 }

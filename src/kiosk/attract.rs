@@ -1,9 +1,9 @@
 //! The attract screen: what the lobby sees between guests. Tap anywhere to start.
 
+use concierge_wire::Category;
 use leptos::prelude::*;
 
 use super::api::HotelInfo;
-use super::chips::CHIPS;
 use super::icons::Icon;
 
 #[component]
@@ -31,16 +31,16 @@ pub fn Attract(hotel: Signal<Option<HotelInfo>>, on_start: Callback<bool>) -> im
                     "discover what’s on in and around the hotel."
                 </p>
                 <ul class="attract__orbit" aria-hidden="true">
-                    {CHIPS
-                        .iter()
+                    {Category::ALL
+                        .into_iter()
                         .enumerate()
                         .map(|(i, c)| {
                             view! {
                                 <li style=format!("--i:{i}")>
                                     <span class="attract__orb">
-                                        <Icon category=c.category/>
+                                        <Icon category=c.as_str()/>
                                     </span>
-                                    <span class="attract__orb-label">{c.label}</span>
+                                    <span class="attract__orb-label">{c.chip_label()}</span>
                                 </li>
                             }
                         })

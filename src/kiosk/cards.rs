@@ -1,16 +1,16 @@
 //! One event card: what, when (in the hotel's zone), where, how far, how much, and a QR code
 //! to take the booking link away on a phone.
 
+use concierge_wire::Category;
 use concierge_wire::model::EventRow;
 use leptos::prelude::*;
 
-use super::chips::category_name;
 use super::icons::Icon;
 use super::{qr, tz, when};
 
 #[component]
 pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> impl IntoView {
-    let category_label = category_name(&event.category);
+    let category_label = Category::label_of(&event.category);
     let title_id = format!("event-{}", event.id);
     let starts = when::parse_timestamp(&event.starts_at);
     let ends = event.ends_at.as_deref().and_then(when::parse_timestamp);

@@ -1,90 +1,64 @@
 //! The interest chips on the kiosk's start screen: one tap = one search.
 //!
-//! Each chip sends a phrase (not a category code) to the same free-text search a voice agent
-//! or the text field uses, so there is a single way in. The server's tests read this file and
-//! check that every phrase maps to the category printed on the chip
-//! (`server/src/search/mod.rs`, `every_kiosk_chip_is_understood`). Dependency-free on purpose.
+//! Each chip is a catalogue [`Category`]: it shows the category's chip words and sends its
+//! phrase (not a category code) to the same free-text search a voice agent or the text field
+//! uses, so there is a single way in. The server's tests check that every phrase maps back to
+//! its category.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chip {
-    pub label: &'static str,
-    /// What the search receives.
-    pub phrase: &'static str,
-    /// The catalogue category the phrase must map to.
-    pub category: &'static str,
+use concierge_wire::Category;
+use leptos::prelude::*;
+
+use super::icons::Icon;
+
+/// What the empty state offers when the server suggested nothing: the first few chips.
+pub fn default_suggestions() -> Vec<String> {
+    Category::ALL
+        .iter()
+        .take(4)
+        .map(|c| c.phrase().to_owned())
+        .collect()
 }
 
-pub const CHIPS: &[Chip] = &[
-    Chip {
-        label: "Comedy",
-        phrase: "stand-up comedy",
-        category: "comedy",
-    },
-    Chip {
-        label: "Live music",
-        phrase: "live music",
-        category: "music",
-    },
-    Chip {
-        label: "Dining",
-        phrase: "great food",
-        category: "dining",
-    },
-    Chip {
-        label: "Spa & wellness",
-        phrase: "spa and wellness",
-        category: "wellness",
-    },
-    Chip {
-        label: "For the kids",
-        phrase: "something for the kids",
-        category: "family",
-    },
-    Chip {
-        label: "Art & culture",
-        phrase: "art and culture",
-        category: "culture",
-    },
-    Chip {
-        label: "Nightlife",
-        phrase: "a night out",
-        category: "nightlife",
-    },
-    Chip {
-        label: "Sport & fitness",
-        phrase: "sport and fitness",
-        category: "sport",
-    },
-];
-
-/// A readable name for a category as it appears on a card.
-pub fn category_name(category: &str) -> &'static str {
-    match category {
-        "comedy" => "Comedy",
-        "music" => "Music",
-        "dining" => "Dining",
-        "wellness" => "Wellness",
-        "family" => "Family",
-        "culture" => "Culture",
-        "nightlife" => "Nightlife",
-        "sport" => "Sport",
-        _ => "Event",
+/// The chips under the text field. `on_pick` receives the chip's phrase.
+#[component]
+pub fn InterestChips(sending: Memo<bool>, on_pick: Callback<&'static str>) -> impl IntoView {
+    view! {
+        <ul class="interest-chips" aria-label="Popular interests">
+            {Category::ALL
+                .into_iter()
+                .map(|c| {
+                    view! {
+                        <li>
+                            <button
+                                class="interest-chip"
+                                type="button"
+                                data-category=c.as_str()
+                                disabled=move || sending.get()
+                                on:click=move |_| on_pick.run(c.phrase())
+                            >
+                                <Icon category=c.as_str() class="interest-chip__icon"/>
+                                {c.chip_label()}
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kiosk::icons::paths;
 
     #[test]
-    fn chips_are_distinct_and_named() {
-        for (i, a) in CHIPS.iter().enumerate() {
-            for b in &CHIPS[i + 1..] {
-                assert_ne!(a.category, b.category);
-                assert_ne!(a.phrase, b.phrase);
-            }
-            assert_ne!(category_name(a.category), "Event", "{}", a.category);
+    fn every_chip_names_a_category_its_cards_and_icon_know() {
+        let fallback = paths("unknown");
+        for c in Category::ALL {
+            assert_ne!(Category::label_of(c.as_str()), "Event", "{c:?}");
+            assert_ne!(paths(c.as_str()), fallback, "{c:?}");
         }
-        assert_eq!(category_name("bogus"), "Event");
+        assert_eq!(default_suggestions().len(), 4);
     }
 }

@@ -3,8 +3,37 @@
 
 use leptos::prelude::*;
 
+use super::idle::{IdlePhase, IdleReset};
+
+/// The countdown while the idle clock warns, nothing otherwise.
 #[component]
-pub fn Countdown(
+pub fn IdleWarning(idle: IdleReset, total_ms: u64, on_reset: Callback<()>) -> impl IntoView {
+    let phase = idle.phase();
+    let warning = Memo::new(move |_| phase.get().seconds_left());
+    // The dialog is created once per warning (not once per second), so focus stays put.
+    let shown = Memo::new(move |_| warning.get().is_some());
+    let seconds_left = Signal::derive(move || warning.get().unwrap_or(0));
+    let remaining_ms = Signal::derive(move || match phase.get() {
+        IdlePhase::Warning { remaining_ms } => remaining_ms,
+        _ => 0.0,
+    });
+    move || {
+        shown.get().then(|| {
+            view! {
+                <Countdown
+                    seconds_left
+                    remaining_ms
+                    total_ms
+                    on_stay=Callback::new(move |()| idle.activity())
+                    on_reset
+                />
+            }
+        })
+    }
+}
+
+#[component]
+fn Countdown(
     seconds_left: Signal<u64>,
     /// Milliseconds left, for the ring (smoother than whole seconds).
     remaining_ms: Signal<f64>,
@@ -69,13 +98,7 @@ pub fn Countdown(
                     >
                         "I’m still here"
                     </button>
-                    <button
-                        class="button button--ghost"
-                        type="button"
-                        on:click=move |_| on_reset.run(())
-                    >
-                        "Start over now"
-                    </button>
+                    <super::StartOver label="Start over now" on_reset/>
                 </div>
             </div>
         </div>

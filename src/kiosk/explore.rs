@@ -1,12 +1,13 @@
 //! The guest's screen: ask (chips and a text field), then the results region.
 
+use concierge_wire::Category;
 use concierge_wire::model::KioskResultRow;
 use leptos::prelude::*;
 
-use super::chips::{CHIPS, category_name};
+use super::chips::{InterestChips, default_suggestions};
 use super::icons::Icon;
 use super::results::{Outcome, current_cards};
-use super::{Ambient, SearchState, cards, feed};
+use super::{Ambient, SearchState, StartOver, cards, feed};
 
 /// Longest free text we send; the server refuses far longer bodies anyway.
 const MAX_INTERESTS: usize = 300;
@@ -46,13 +47,7 @@ pub fn Explore(
                     <Icon category="" class="explore__brand-mark"/>
                     {hotel_name}
                 </p>
-                <button
-                    class="button button--ghost explore__reset"
-                    type="button"
-                    on:click=move |_| on_reset.run(())
-                >
-                    "Start over"
-                </button>
+                <StartOver class="explore__reset" label="Start over" on_reset/>
             </header>
 
             <section class="ask" aria-labelledby="ask-title">
@@ -92,30 +87,13 @@ pub fn Explore(
                         "Search"
                     </button>
                 </form>
-                <ul class="interest-chips" aria-label="Popular interests">
-                    {CHIPS
-                        .iter()
-                        .map(|chip| {
-                            view! {
-                                <li>
-                                    <button
-                                        class="interest-chip"
-                                        type="button"
-                                        data-category=chip.category
-                                        disabled=move || sending.get()
-                                        on:click=move |_| {
-                                            text.set(chip.phrase.to_owned());
-                                            on_search.run(chip.phrase.to_owned());
-                                        }
-                                    >
-                                        <Icon category=chip.category class="interest-chip__icon"/>
-                                        {chip.label}
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <InterestChips
+                    sending
+                    on_pick=Callback::new(move |phrase: &'static str| {
+                        text.set(phrase.to_owned());
+                        on_search.run(phrase.to_owned());
+                    })
+                />
             </section>
 
             // The live region exists before anything is announced in it (ARIA22).
@@ -226,7 +204,7 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
     let interests = outcome.interests.clone();
     let categories = outcome.categories.clone();
     let suggestions = if outcome.suggestions.is_empty() {
-        CHIPS.iter().take(4).map(|c| c.phrase.to_owned()).collect()
+        default_suggestions()
     } else {
         outcome.suggestions.clone()
     };
@@ -253,7 +231,7 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
                             view! {
                                 <li class="match-tag">
                                     <Icon category=c.clone() class="match-tag__icon"/>
-                                    {category_name(c)}
+                                    {Category::label_of(c)}
                                 </li>
                             }
                         })

@@ -67,21 +67,12 @@ pub fn Icon(
 mod tests {
     #[test]
     fn every_category_has_its_own_icon() {
-        let cats = [
-            "comedy",
-            "music",
-            "dining",
-            "wellness",
-            "family",
-            "culture",
-            "nightlife",
-            "sport",
-        ];
+        use concierge_wire::Category;
         let fallback = super::paths("unknown");
-        for (i, a) in cats.iter().enumerate() {
-            assert_ne!(super::paths(a), fallback, "{a}");
-            for b in &cats[i + 1..] {
-                assert_ne!(super::paths(a), super::paths(b));
+        for (i, a) in Category::ALL.iter().enumerate() {
+            assert_ne!(super::paths(a.as_str()), fallback, "{a:?}");
+            for b in &Category::ALL[i + 1..] {
+                assert_ne!(super::paths(a.as_str()), super::paths(b.as_str()));
             }
         }
     }

@@ -6,7 +6,14 @@
 //! with a new session. The guest thus gets `timeout_ms` of quiet plus `warning_ms` of warning.
 //!
 //! On the attract screen the machine is [`IdlePhase::Dormant`]: there is nothing to reset.
-//! The component shell only feeds it activity and ticks, and renders the phase.
+//! [`use_idle_reset`] runs it in the page: it feeds it presence and ticks, and exposes the
+//! phase for the countdown to render.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::clock::now_monotonic;
 
 /// Milliseconds on the page's monotonic clock (`performance.now()` in the browser).
 pub type Millis = f64;
@@ -79,6 +86,79 @@ impl IdleClock {
             IdlePhase::Expired
         }
     }
+}
+
+/// One guest's idle clock, running in the page (see [`use_idle_reset`]).
+#[derive(Clone, Copy)]
+pub struct IdleReset {
+    clock: StoredValue<IdleClock>,
+    phase: RwSignal<IdlePhase>,
+}
+
+impl IdleReset {
+    /// The guest is here (a touch, a key, an arriving result): wakes a dormant clock and
+    /// cancels a countdown.
+    pub fn activity(&self) {
+        self.clock.update_value(|c| c.activity(now_monotonic()));
+        self.refresh();
+    }
+
+    pub fn phase(&self) -> Signal<IdlePhase> {
+        self.phase.into()
+    }
+
+    /// Re-reads the clock; the signal changes only when the phase does.
+    fn refresh(&self) -> IdlePhase {
+        let p = self.clock.with_value(|c| c.phase(now_monotonic()));
+        if self.phase.get_untracked() != p {
+            self.phase.set(p);
+        }
+        p
+    }
+}
+
+/// Runs the idle reset for as long as the calling owner (one guest) lives: any touch, click,
+/// key or scroll counts as presence while `awake` (on the attract screen there is nothing to
+/// keep alive); a 250 ms tick moves the phase on, and when time is up the clock sleeps and
+/// `on_reset` runs.
+pub fn use_idle_reset(
+    timeout_ms: u64,
+    warning_ms: u64,
+    awake: Signal<bool>,
+    on_reset: Callback<()>,
+) -> IdleReset {
+    let idle = IdleReset {
+        clock: StoredValue::new(IdleClock::new(timeout_ms, warning_ms)),
+        phase: RwSignal::new(IdlePhase::Dormant),
+    };
+    let on_presence = move || {
+        if awake.get_untracked() {
+            idle.activity();
+        }
+    };
+    let listeners = [
+        window_event_listener(leptos::ev::pointerdown, move |_| on_presence()),
+        window_event_listener(leptos::ev::keydown, move |_| on_presence()),
+        window_event_listener(leptos::ev::wheel, move |_| on_presence()),
+        window_event_listener(leptos::ev::touchstart, move |_| on_presence()),
+    ];
+    on_cleanup(move || {
+        for l in listeners {
+            l.remove();
+        }
+    });
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if idle.refresh() == IdlePhase::Expired {
+                idle.clock.update_value(IdleClock::sleep);
+                on_reset.run(());
+            }
+        },
+        Duration::from_millis(250),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    idle
 }
 
 #[cfg(test)]

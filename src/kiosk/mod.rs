@@ -10,8 +10,9 @@
 //!   owner: the subscription closes (its `on_cleanup` runs), in-flight requests are cancelled,
 //!   signals are dropped and the DOM is replaced. Nothing is written to storage, ever.
 //! - Pure logic lives in small native-tested modules: [`when`] (time labels), [`idle`]
-//!   (the reset state machine), [`results`] (newest result, live card merge and order),
-//!   [`chips`], [`qr`], [`tz`].
+//!   (the reset state machine, and the `use_idle_reset` hook that runs it), [`results`]
+//!   (newest result, live card merge and order), [`qr`], [`tz`]. The chips are a view over the
+//!   catalogue's `Category` ([`chips`]).
 
 pub mod api;
 pub mod chips;
@@ -36,21 +37,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use self::api::HotelInfo;
-use self::feed::Connection;
-use self::idle::{IdleClock, IdlePhase};
-
-/// Seconds since the epoch, from the browser's clock.
-fn now_unix() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
-}
-
-/// The page's monotonic clock in milliseconds (falls back to the wall clock).
-fn now_monotonic() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
-}
+use self::idle::use_idle_reset;
+use crate::http::Backend;
+use crate::sync::ConnectionBadge;
 
 /// Moves focus to `el` once it is in the document. Views can be built before they are
 /// attached (the app renders under a `Suspense`), and `focus()` on a detached node does
@@ -91,39 +80,30 @@ struct Ambient {
 #[component]
 pub fn KioskPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
-    feed::ensure_engine(&config);
+    let backend = expect_context::<Backend>();
 
     // A plain signal filled by a task, not a resource: a resource read under the app's
     // `Suspense` would hold the whole kiosk back (and rebuild it) until the hotel arrives.
     let hotel = RwSignal::new(None::<HotelInfo>);
-    {
-        let config = config.clone();
-        leptos::task::spawn_local_scoped_with_cancellation(async move {
-            match api::fetch_hotel(&config).await {
-                Ok(found) => {
-                    hotel.try_set(found);
-                }
-                // The kiosk still works without the hotel's name; say why in the console.
-                Err(e) => leptos::logging::warn!("hotel details unavailable: {e}"),
+    leptos::task::spawn_local_scoped_with_cancellation(async move {
+        match api::fetch_hotel(&backend, &config.hotel_id).await {
+            Ok(found) => {
+                hotel.try_set(found);
             }
-        });
-    }
+            // The kiosk still works without the hotel's name; say why in the console.
+            Err(e) => leptos::logging::warn!("hotel details unavailable: {e}"),
+        }
+    });
     let hotel: Signal<Option<HotelInfo>> = hotel.into();
 
-    let now = RwSignal::new(now_unix());
-    if let Ok(handle) =
-        set_interval_with_handle(move || now.set(now_unix()), Duration::from_secs(30))
-    {
-        on_cleanup(move || handle.clear());
-    }
+    let now_ms = crate::clock::use_now(Duration::from_secs(30));
     let ambient = Ambient {
         hotel,
-        now: now.into(),
+        now: Memo::new(move |_| (now_ms.get() / 1000.0) as i64).into(),
     };
 
     let session = RwSignal::new(Uuid::new_v4());
     let reset = Callback::new(move |()| session.set(Uuid::new_v4()));
-    let connection = feed::connection();
 
     view! {
         <div class="kiosk">
@@ -131,7 +111,7 @@ pub fn KioskPage() -> impl IntoView {
                 let id = session.get().to_string();
                 view! { <GuestSession session_id=id ambient=ambient on_reset=reset/> }
             }}
-            <ConnectionBadge connection=connection/>
+            <ConnectionBadge/>
         </div>
     }
 }
@@ -152,52 +132,13 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
             .with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
     });
 
-    // --- idle reset ---------------------------------------------------------------------
-    let clock = StoredValue::new(IdleClock::new(
+    let idle = use_idle_reset(
         config.idle_timeout_ms,
         config.idle_warning_ms,
-    ));
-    let phase = RwSignal::new(IdlePhase::Dormant);
-    let refresh_phase = move || {
-        let p = clock.with_value(|c| c.phase(now_monotonic()));
-        if phase.get_untracked() != p {
-            phase.set(p);
-        }
-        p
-    };
-    let activity = move || {
-        clock.update_value(|c| c.activity(now_monotonic()));
-        refresh_phase();
-    };
-    // Any touch, click, key or scroll while a guest is here counts as presence (and cancels
-    // the countdown). On the attract screen there is nothing to keep alive.
-    let on_presence = move || {
-        if stage.get_untracked() == Stage::Explore {
-            activity();
-        }
-    };
-    let listeners = [
-        window_event_listener(leptos::ev::pointerdown, move |_| on_presence()),
-        window_event_listener(leptos::ev::keydown, move |_| on_presence()),
-        window_event_listener(leptos::ev::wheel, move |_| on_presence()),
-        window_event_listener(leptos::ev::touchstart, move |_| on_presence()),
-    ];
-    on_cleanup(move || {
-        for l in listeners {
-            l.remove();
-        }
-    });
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if refresh_phase() == IdlePhase::Expired {
-                clock.update_value(IdleClock::sleep);
-                on_reset.run(());
-            }
-        },
-        Duration::from_millis(250),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+        Signal::derive(move || stage.get() == Stage::Explore),
+        on_reset,
+    );
+    let activity = move || idle.activity();
 
     // A result for this session, from whoever asked, brings the guest view up and counts as
     // activity (a phone just searched for this screen: someone is here).
@@ -228,8 +169,9 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
         activity();
     });
 
+    let backend = expect_context::<Backend>();
     let submit = Callback::new({
-        let config = config.clone();
+        let hotel_id = config.hotel_id.clone();
         let session_id = session_id.clone();
         move |text: String| {
             let interests = text.trim().to_owned();
@@ -239,10 +181,10 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
             search.set(SearchState::Sending {
                 interests: interests.clone(),
             });
-            let config = config.clone();
+            let (backend, hotel_id) = (backend.clone(), hotel_id.clone());
             let session_id = session_id.clone();
             let task = async move {
-                match api::search(&config, &session_id, &interests).await {
+                match api::search(&backend, &hotel_id, &session_id, &interests).await {
                     Ok(row) => {
                         posted.try_set(Some(row));
                         search.try_set(SearchState::Idle);
@@ -250,7 +192,7 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
                     Err(e) => {
                         search.try_set(SearchState::Failed {
                             interests,
-                            message: e.to_string(),
+                            message: api::guest_message(&e),
                         });
                     }
                 }
@@ -261,15 +203,6 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
                 None => leptos::task::spawn_local_scoped_with_cancellation(task),
             }
         }
-    });
-
-    let warning = Memo::new(move |_| phase.get().seconds_left());
-    // The dialog is created once per warning (not once per second), so focus stays put.
-    let warning_shown = Memo::new(move |_| warning.get().is_some());
-    let seconds_left = Signal::derive(move || warning.get().unwrap_or(0));
-    let remaining_ms = Signal::derive(move || match phase.get() {
-        IdlePhase::Warning { remaining_ms } => remaining_ms,
-        _ => 0.0,
     });
 
     view! {
@@ -295,21 +228,7 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
                         .into_any()
                 }
             }}
-            {move || {
-                warning_shown
-                    .get()
-                    .then(|| {
-                        view! {
-                            <countdown::Countdown
-                                seconds_left=seconds_left
-                                remaining_ms=remaining_ms
-                                total_ms=config.idle_warning_ms
-                                on_stay=Callback::new(move |()| activity())
-                                on_reset=on_reset
-                            />
-                        }
-                    })
-            }}
+            <countdown::IdleWarning idle total_ms=config.idle_warning_ms on_reset/>
             <p class="guest__session">
                 "Session " <code data-testid="session-id">{session_id.clone()}</code>
             </p>
@@ -317,16 +236,23 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     }
 }
 
+/// The ghost button that starts over for the next guest (the header's, the countdown's).
 #[component]
-fn ConnectionBadge(connection: Signal<Connection>) -> impl IntoView {
+fn StartOver(
+    label: &'static str,
+    /// Extra classes for where it sits.
+    #[prop(optional)]
+    class: &'static str,
+    on_reset: Callback<()>,
+) -> impl IntoView {
+    let class = if class.is_empty() {
+        "button button--ghost".to_owned()
+    } else {
+        format!("button button--ghost {class}")
+    };
     view! {
-        <p
-            class=move || format!("connection connection--{}", connection.get().class())
-            data-testid="connection"
-            title="Connection to the concierge service"
-        >
-            <span class="connection__dot" aria-hidden="true"></span>
-            <span class="connection__label">{move || connection.get().label()}</span>
-        </p>
+        <button class=class type="button" on:click=move |_| on_reset.run(())>
+            {label}
+        </button>
     }
 }

@@ -24,7 +24,8 @@ pub fn elapsed_text(ms: f64) -> String {
     }
 }
 
-fn parse_ms(ts: &str) -> Option<f64> {
+/// Milliseconds since the epoch of a row's timestamp, as the browser reads it.
+pub fn parse_ms(ts: &str) -> Option<f64> {
     let v = js_sys::Date::parse(ts);
     (!v.is_nan()).then_some(v)
 }
@@ -38,13 +39,7 @@ pub fn ActiveSessionBanner(
     message: Signal<Option<String>>,
     on_end: Callback<SessionRow>,
 ) -> impl IntoView {
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(h) = set_interval_with_handle(
-        move || now.set(js_sys::Date::now()),
-        std::time::Duration::from_secs(1),
-    ) {
-        on_cleanup(move || h.clear());
-    }
+    let now = crate::clock::use_now(std::time::Duration::from_secs(1));
     let status = move || active.with(|a| a.as_ref().map(|s| s.status));
 
     view! {

@@ -2,59 +2,27 @@
 //! follow it on the ActiveSessionBanner: requested → staff assigned → live → gone.
 
 pub mod api;
-pub mod auth;
 pub mod banner;
+pub mod end;
 pub mod request;
-pub mod signin;
 
-use concierge_wire::config::AppConfig;
-use concierge_wire::filter::{Filter, FilterOp, FilterValue};
-use concierge_wire::model::{SessionRow, SessionStatus};
+use concierge_wire::AppRole;
+use concierge_wire::Filter;
+use concierge_wire::model::SessionRow;
 use leptos::prelude::*;
-use serde_json::Map;
 
-use crate::sync::{self, LiveQuerySpec, QueryStatus};
-use auth::{AppRole, Auth, AuthApi, AuthUser};
+use crate::auth::{AccountChip, Area, Auth, SignInCard, signed_in_user, use_auth};
+use crate::http::Backend;
+use crate::sync::{self, ConnectionPill, LiveQuerySpec, QueryStatus};
+use api::Sessions;
 use banner::ActiveSessionBanner;
-use signin::SignInCard;
-
-pub const CUSTOMER_STORAGE_KEY: &str = "concierge.auth.customer";
-
-/// Starts this page's sync engine (unless the shell already did) and its auth state.
-pub fn provide_page_services(config: &AppConfig, storage_key: &'static str) -> (Auth, api::Rest) {
-    if sync::use_sync_engine().is_none() {
-        sync::provide_sync_engine(
-            config,
-            crate::boot::api_base(config),
-            config.anon_key.clone(),
-        );
-    }
-    let base = crate::boot::api_base(config);
-    let auth = Auth::provide(
-        storage_key,
-        AuthApi {
-            base: base.clone(),
-            anon_key: config.anon_key.clone(),
-        },
-    );
-    (
-        auth,
-        api::Rest {
-            base,
-            anon_key: config.anon_key.clone(),
-        },
-    )
-}
+use end::EndSession;
 
 /// The customer's newest sessions (the rules return only their own; the filter says so too,
 /// which keeps the realtime subscription narrow).
 pub fn my_sessions_spec(user_id: &str) -> LiveQuerySpec {
     LiveQuerySpec::new("sessions")
-        .filter(Filter::new(
-            "customer_id",
-            FilterOp::Eq,
-            FilterValue::One(user_id.to_owned()),
-        ))
+        .filter(Filter::eq("customer_id", user_id))
         .order_by("created_at", true)
         .limit(10)
         .version_column("updated_at")
@@ -62,9 +30,8 @@ pub fn my_sessions_spec(user_id: &str) -> LiveQuerySpec {
 
 #[component]
 pub fn SessionPage() -> impl IntoView {
-    let config = expect_context::<AppConfig>();
-    let (auth, rest) = provide_page_services(&config, CUSTOMER_STORAGE_KEY);
-    let rest = StoredValue::new(rest);
+    let auth = use_auth(Area::Customer);
+    let sessions = StoredValue::new(Sessions::new(expect_context::<Backend>()));
     let user = signed_in_user(auth);
 
     view! {
@@ -74,7 +41,7 @@ pub fn SessionPage() -> impl IntoView {
                 {move || user.get().map(|u| view! { <ConnectionPill/> <AccountChip auth=auth user=u/> })}
             </header>
             {move || match user.get() {
-                Some(u) if u.role == AppRole::Customer => view! { <CustomerHome auth=auth rest=rest user_id=u.id/> }.into_any(),
+                Some(u) if u.role == AppRole::Customer => view! { <CustomerHome auth=auth sessions=sessions user_id=u.id/> }.into_any(),
                 Some(_) => view! {
                     <section class="panel">
                         <h1>"You are signed in as staff"</h1>
@@ -96,65 +63,16 @@ pub fn SessionPage() -> impl IntoView {
     }
 }
 
-/// Quiet connection state for signed-in pages: live (realtime), polling, or reconnecting.
-#[component]
-pub fn ConnectionPill() -> impl IntoView {
-    let d = sync::use_sync_diagnostics();
-    let state = move || d.with(|d| d.connection);
-    view! {
-        <span class="conn" data-testid="connection"
-            data-state=move || connection_key(state())>
-            <span class="conn__dot" aria-hidden="true"></span>
-            {move || sync::connection_label(state())}
-        </span>
-    }
-}
-
-/// The pill's `data-state`: the state's name in lower case. A plain match, not
-/// `format!("{:?}").to_lowercase()`, which pulls the Unicode case tables into the wasm.
-fn connection_key(state: sync::ConnectionState) -> &'static str {
-    match state {
-        sync::ConnectionState::Live => "live",
-        sync::ConnectionState::Connecting => "connecting",
-        sync::ConnectionState::Reconnecting => "reconnecting",
-        sync::ConnectionState::Polling => "polling",
-        sync::ConnectionState::Offline => "offline",
-    }
-}
-
-/// Who is signed in, changing only when the user does. Views branch on this, not on the
-/// session itself: a token refresh replaces the session, and must not remount the page (a
-/// remount drops the live query and starts over from "Loading").
-pub fn signed_in_user(auth: Auth) -> Memo<Option<AuthUser>> {
-    Memo::new(move |_| auth.session.with(|s| s.as_ref().map(|s| s.user.clone())))
-}
-
-#[component]
-pub fn AccountChip(auth: Auth, user: AuthUser) -> impl IntoView {
-    let label = user.name.clone().unwrap_or_else(|| user.email.clone());
-    view! {
-        <div class="account">
-            <span class="account__name" data-testid="account-name">{label}</span>
-            <button class="button button--ghost button--small" data-testid="sign-out"
-                on:click=move |_| leptos::task::spawn_local(async move { auth.sign_out().await })>
-                "Sign out"
-            </button>
-        </div>
-    }
-}
-
 /// Signed in as a customer: the banner, and the request form when nothing is active.
 #[component]
-fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> impl IntoView {
-    let sessions = sync::use_live_query::<SessionRow>(my_sessions_spec(&user_id));
-    let rows = sessions.rows;
-    let status = sessions.status;
-    let sessions = StoredValue::new(sessions);
-    // Optimistic end: the session id being ended hides at once; a refusal brings it back.
-    let ending = RwSignal::new(None::<String>);
-    // A rollback explanation belongs to one session: once that session is no longer the
-    // active one (staff ended it, another tab did), the explanation is stale and goes.
-    let refusal = RwSignal::new(None::<(String, String)>);
+fn CustomerHome(auth: Auth, sessions: StoredValue<Sessions>, user_id: String) -> impl IntoView {
+    let query = sync::use_live_query::<SessionRow>(my_sessions_spec(&user_id));
+    let rows = query.rows;
+    let status = query.status;
+    let loaded = query.loaded();
+    let end = EndSession::new(auth, sessions, Callback::new(move |()| query.refresh()));
+    // Optimistic end: the session being ended hides at once; a refusal brings it back.
+    let ending = end.ending();
     let active = Memo::new(move |_| {
         let hidden = ending.get();
         rows.with(|rs| {
@@ -163,68 +81,15 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
                 .cloned()
         })
     });
-    let message = Signal::derive(move || {
-        refusal.with(|r| {
-            let (id, text) = r.as_ref()?;
-            active.with(|a| a.as_ref().filter(|a| &a.id == id).map(|_| text.clone()))
-        })
-    });
-    let loaded = Memo::new(move |prev: Option<&bool>| {
-        prev.copied().unwrap_or(false) || status.with(|s| *s == QueryStatus::Ready)
-    });
-
-    let end = Callback::new(move |s: SessionRow| {
-        if ending.get_untracked().is_some() {
-            return;
-        }
-        let to = if s.status == SessionStatus::Pending {
-            SessionStatus::Cancelled
-        } else {
-            SessionStatus::Completed
-        };
-        refusal.set(None);
-        ending.set(Some(s.id.clone()));
-        leptos::task::spawn_local(async move {
-            let token = auth.fresh_token().await;
-            let r = rest
-                .get_value()
-                .transition(token, &s.id, s.status, to, Map::new())
-                .await;
-            match r {
-                Ok(Some(_)) => {
-                    // Stay hidden; the live row (terminal now) keeps it hidden for good.
-                    ending.try_set(None);
-                }
-                Ok(None) => {
-                    // The session moved on meanwhile (e.g. staff started it): show the truth.
-                    ending.try_set(None);
-                    refusal.try_set(Some((
-                        s.id.clone(),
-                        "The session changed before it could be ended. Please try again.".into(),
-                    )));
-                    sessions.with_value(|q| q.refresh());
-                }
-                Err(e) => {
-                    ending.try_set(None);
-                    refusal.try_set(Some((
-                        s.id.clone(),
-                        format!(
-                            "Could not end the session — it is still active. The server said: {e}"
-                        ),
-                    )));
-                    sessions.with_value(|q| q.refresh());
-                }
-            }
-        });
-    });
+    let message = end.message(active);
     // Owned here, not by the form: the form is gone as soon as the banner shows.
     let on_created = Callback::new(move |_: SessionRow| {
-        refusal.set(None);
-        sessions.with_value(|q| q.refresh());
+        end.forget_refusal();
+        query.refresh();
     });
     // While the PATCH is in flight the banner is already gone (optimistic).
     let shown = Signal::derive(move || {
-        if ending.get().is_some() {
+        if ending.with(Option::is_some) {
             None
         } else {
             active.get()
@@ -232,8 +97,8 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
     });
 
     view! {
-        <ActiveSessionBanner active=shown ending=Signal::derive(move || ending.get().is_some())
-            message=message on_end=end/>
+        <ActiveSessionBanner active=shown ending=Signal::derive(move || ending.with(Option::is_some))
+            message=message on_end=Callback::new(move |s| end.end(s))/>
         {move || match status.get() {
             QueryStatus::Error(e) if !loaded.get() => Some(view! {
                 <p class="notice notice--error" role="alert">"Could not load your sessions: " {e}</p>
@@ -246,8 +111,8 @@ fn CustomerHome(auth: Auth, rest: StoredValue<api::Rest>, user_id: String) -> im
         <Show when=move || !loaded.get()>
             <p class="muted" aria-busy="true">"Loading your sessions…"</p>
         </Show>
-        <Show when=move || loaded.get() && shown.get().is_none() && ending.get().is_none()>
-            <request::RequestForm auth=auth rest=rest on_created=on_created/>
+        <Show when=move || loaded.get() && shown.with(Option::is_none) && ending.with(Option::is_none)>
+            <request::RequestForm auth=auth sessions=sessions on_created=on_created/>
         </Show>
         <History rows=rows/>
     }
@@ -259,7 +124,7 @@ fn History(rows: Signal<Vec<SessionRow>>) -> impl IntoView {
     let ended = Memo::new(move |_| {
         rows.with(|r| {
             r.iter()
-                .filter(|s| !s.status.is_active())
+                .filter(|s| s.status.is_ended())
                 .take(5)
                 .cloned()
                 .collect::<Vec<_>>()
@@ -280,24 +145,5 @@ fn History(rows: Signal<Vec<SessionRow>>) -> impl IntoView {
                 </ul>
             </section>
         </Show>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::connection_key;
-    use crate::sync::ConnectionState;
-
-    #[test]
-    fn connection_key_is_the_state_name_in_lower_case() {
-        for state in [
-            ConnectionState::Live,
-            ConnectionState::Connecting,
-            ConnectionState::Reconnecting,
-            ConnectionState::Polling,
-            ConnectionState::Offline,
-        ] {
-            assert_eq!(connection_key(state), format!("{state:?}").to_lowercase());
-        }
     }
 }

@@ -3,24 +3,24 @@
 use concierge_wire::model::{SessionKind, SessionRow};
 use leptos::prelude::*;
 
-use super::api::Rest;
-use super::auth::Auth;
+use super::api::Sessions;
 use super::banner::kind_label;
+use crate::auth::Auth;
+use crate::form::FormState;
 
 #[component]
 pub fn RequestForm(
     auth: Auth,
-    rest: StoredValue<Rest>,
+    sessions: StoredValue<Sessions>,
     on_created: Callback<SessionRow>,
 ) -> impl IntoView {
     let kind = RwSignal::new(SessionKind::Chat);
     let topic = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let form = FormState::new();
+    let FormState { error, busy } = form;
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
+        if !form.begin(&ev) {
             return;
         }
         let t = topic
@@ -30,26 +30,23 @@ pub fn RequestForm(
             .take(200)
             .collect::<String>();
         if t.is_empty() {
-            error.set(Some("Tell us briefly what you need help with.".into()));
+            form.reject("Tell us briefly what you need help with.");
             return;
         }
-        error.set(None);
-        busy.set(true);
+        form.sending();
         let k = kind.get_untracked();
         leptos::task::spawn_local(async move {
             let token = auth.fresh_token().await;
-            let r = rest.get_value().request(token, k, &t).await;
+            let r = sessions.get_value().request(token, k, &t).await;
             // With realtime the new row can arrive before this answer, replacing the form by
-            // the banner: the form's own signals may be gone by now (hence `try_`).
-            busy.try_set(false);
+            // the banner: the form's own signals may be gone by now (`done` uses `try_`).
             match r {
                 Ok(row) => {
+                    form.done(None);
                     topic.try_set(String::new());
                     on_created.run(row);
                 }
-                Err(e) => {
-                    error.try_set(Some(format!("Your request was not sent: {e}")));
-                }
+                Err(e) => form.done(Some(format!("Your request was not sent: {e}"))),
             }
         });
     };

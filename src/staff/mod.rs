@@ -3,19 +3,16 @@
 //! them along: accept → start → end. Which rows arrive is decided by the server's rules
 //! (pending, or assigned to me); the console only sorts them.
 
-use concierge_wire::config::AppConfig;
-use concierge_wire::model::{SessionRow, SessionStatus};
+use concierge_wire::model::SessionRow;
+use concierge_wire::{AppRole, SessionStatus};
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::session::api::Rest;
-use crate::session::auth::{AppRole, Auth};
-use crate::session::banner::{elapsed_text, kind_label};
-use crate::session::signin::SignInCard;
-use crate::session::{AccountChip, ConnectionPill, provide_page_services, signed_in_user};
-use crate::sync::{self, LiveQuerySpec, QueryStatus};
-
-pub const STAFF_STORAGE_KEY: &str = "concierge.auth.staff";
+use crate::auth::{AccountChip, Area, Auth, SignInCard, signed_in_user, use_auth};
+use crate::http::Backend;
+use crate::session::api::Sessions;
+use crate::session::banner::{elapsed_text, kind_label, parse_ms};
+use crate::sync::{self, ConnectionPill, LiveQuerySpec};
 
 /// Unfiltered on purpose: the row rules return exactly what this staff member may act on.
 pub fn console_spec() -> LiveQuerySpec {
@@ -27,9 +24,8 @@ pub fn console_spec() -> LiveQuerySpec {
 
 #[component]
 pub fn StaffPage() -> impl IntoView {
-    let config = expect_context::<AppConfig>();
-    let (auth, rest) = provide_page_services(&config, STAFF_STORAGE_KEY);
-    let rest = StoredValue::new(rest);
+    let auth = use_auth(Area::Staff);
+    let sessions = StoredValue::new(Sessions::new(expect_context::<Backend>()));
     let user = signed_in_user(auth);
     view! {
         <main class="page staff-page">
@@ -40,7 +36,7 @@ pub fn StaffPage() -> impl IntoView {
             </header>
             {move || match user.get() {
                 Some(u) if u.role == AppRole::Staff => view! {
-                    <Console auth=auth rest=rest me=u.id/>
+                    <Console auth=auth sessions=sessions me=u.id/>
                 }.into_any(),
                 Some(_) => view! {
                     <section class="panel">
@@ -60,11 +56,10 @@ pub fn StaffPage() -> impl IntoView {
 }
 
 #[component]
-fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
+fn Console(auth: Auth, sessions: StoredValue<Sessions>, me: String) -> impl IntoView {
     let q = sync::use_live_query::<SessionRow>(console_spec());
     let rows = q.rows;
-    let status = q.status;
-    let q = StoredValue::new(q);
+    let loaded = q.loaded();
     let me = StoredValue::new(me);
     let pending = Memo::new(move |_| {
         rows.with(|r| {
@@ -89,13 +84,7 @@ fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
     });
     let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<String>);
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(h) = set_interval_with_handle(
-        move || now.set(js_sys::Date::now()),
-        std::time::Duration::from_secs(1),
-    ) {
-        on_cleanup(move || h.clear());
-    }
+    let now = crate::clock::use_now(std::time::Duration::from_secs(1));
 
     let act = Callback::new(move |(s, to): (SessionRow, SessionStatus)| {
         if busy.get_untracked().is_some() {
@@ -110,7 +99,7 @@ fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             let token = auth.fresh_token().await;
-            let r = rest
+            let r = sessions
                 .get_value()
                 .transition(token, &s.id, s.status, to, extra)
                 .await;
@@ -123,18 +112,14 @@ fn Console(auth: Auth, rest: StoredValue<Rest>, me: String) -> impl IntoView {
                     } else {
                         "That session changed meanwhile; the list is up to date now.".into()
                     }));
-                    q.with_value(|q| q.refresh());
+                    q.refresh();
                 }
                 Err(e) => {
                     notice.try_set(Some(format!("That did not work: {e}")));
-                    q.with_value(|q| q.refresh());
+                    q.refresh();
                 }
             }
         });
-    });
-
-    let loaded = Memo::new(move |prev: Option<&bool>| {
-        prev.copied().unwrap_or(false) || status.with(|s| *s == QueryStatus::Ready)
     });
 
     view! {
@@ -178,28 +163,18 @@ fn SessionCard(
     s: SessionRow,
     act: Callback<(SessionRow, SessionStatus)>,
     busy: RwSignal<Option<String>>,
-    now: RwSignal<f64>,
+    now: Signal<f64>,
 ) -> impl IntoView {
     let id = StoredValue::new(s.id.clone());
     let is_busy = move || busy.with(|b| id.with_value(|id| b.as_deref() == Some(id.as_str())));
-    let since = js_sys::Date::parse(if s.status == SessionStatus::Pending {
+    let since = parse_ms(if s.status == SessionStatus::Pending {
         &s.created_at
     } else {
         &s.updated_at
     });
-    let (label, next) = match s.status {
-        SessionStatus::Pending => ("Accept", Some(SessionStatus::Waiting)),
-        SessionStatus::Waiting => ("Start session", Some(SessionStatus::Live)),
-        SessionStatus::Live => ("End session", Some(SessionStatus::Completed)),
-        _ => ("", None),
-    };
-    let status_text = match s.status {
-        SessionStatus::Pending => "requested",
-        SessionStatus::Waiting => "accepted",
-        SessionStatus::Live => "live",
-        SessionStatus::Completed => "completed",
-        SessionStatus::Cancelled => "cancelled",
-    };
+    // Staff move a session along one button at a time; the words come with the move.
+    let next = s.status.staff_next();
+    let status_text = s.status.staff_label();
     let row = s.clone();
     let topic = s
         .topic
@@ -223,9 +198,9 @@ fn SessionCard(
             <p class="card__topic">{topic}</p>
             <p class="card__meta">
                 {if s.status == SessionStatus::Live { "Live for " } else { "Waiting " }}
-                <span class="card__time">{move || if since.is_nan() { String::new() } else { elapsed_text(now.get() - since) }}</span>
+                <span class="card__time">{move || since.map(|t| elapsed_text(now.get() - t)).unwrap_or_default()}</span>
             </p>
-            {next.map(|to| {
+            {next.and_then(|m| Some((m.to, m.verb?))).map(|(to, label)| {
                 let row = row.clone();
                 view! {
                     <button class="button card__action" data-testid=format!("action-{}", to.as_str())

@@ -1,7 +1,7 @@
 //! The sync engine in the browser: the one API views use to show live rows.
 //!
 //! ```ignore
-//! // Once, near the root, after the config is loaded:
+//! // Once, at the root (`app.rs`), after the config is loaded:
 //! provide_sync_engine(&config, boot::api_base(&config), config.anon_key.clone());
 //! // In a view:
 //! let spec = LiveQuerySpec::new("kiosk_results")
@@ -24,6 +24,7 @@
 //! owner is disposed (a route changes, the kiosk's idle reset makes a new session) the channel
 //! is left and any request in flight is aborted.
 
+pub mod connection;
 mod dom;
 mod panel;
 mod shell;
@@ -42,7 +43,8 @@ pub use concierge_sync::{
 pub use concierge_wire::Filter;
 pub use concierge_wire::realtime::ChangeEvent;
 
-pub use panel::{SyncDiagnosticsPanel, connection_label};
+pub use connection::{ConnectionBadge, ConnectionPill};
+pub use panel::SyncDiagnosticsPanel;
 use shell::Shell;
 
 /// A handle on the page's sync engine (cheap to clone; lives in Leptos context).
@@ -66,9 +68,10 @@ impl SyncEngine {
 }
 
 /// Starts the page's sync engine from the app configuration and puts it in context.
-/// `api_base` is `config.url` or the page origin (see `boot::api_base`). Call once, near the
+/// `api_base` is `config.url` or the page origin (see `boot::api_base`). Called once, at the
 /// root; the engine stops (socket closed, requests aborted, listeners removed) when the
-/// calling owner is disposed.
+/// calling owner is disposed. Code that runs outside the reactive tree (an auth timer setting
+/// the token) keeps the returned handle rather than looking for it in context.
 pub fn provide_sync_engine(config: &AppConfig, api_base: String, anon_key: String) -> SyncEngine {
     provide_sync_engine_with(
         EngineConfig::from_app(config),
@@ -87,21 +90,12 @@ pub fn provide_sync_engine_with(config: EngineConfig, endpoint: Endpoint) -> Syn
     let stopper = engine.shell.clone();
     on_cleanup(move || stopper.stop());
     provide_context(engine.clone());
-    PAGE_ENGINE.with(|p| *p.borrow_mut() = Some(engine.clone()));
     engine
 }
 
-thread_local! {
-    /// The page's most recently started engine: one socket per page, reachable also from code
-    /// running outside the reactive tree (an auth callback setting the token, for example).
-    static PAGE_ENGINE: std::cell::RefCell<Option<SyncEngine>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The engine in context if [`provide_sync_engine`] ran above this owner, else the page's
-/// running engine (if any): one socket per page.
+/// The engine the root provided.
 pub fn use_sync_engine() -> Option<SyncEngine> {
     use_context::<SyncEngine>()
-        .or_else(|| PAGE_ENGINE.with(|p| p.borrow().clone().filter(|e| !e.shell.is_stopped())))
 }
 
 /// Reactive diagnostics of the engine in context (defaults if none is provided).
@@ -112,14 +106,6 @@ pub fn use_sync_diagnostics() -> Signal<Diagnostics> {
             leptos::logging::error!("use_sync_diagnostics: no sync engine in context");
             Signal::derive(Diagnostics::default)
         }
-    }
-}
-
-/// Sets the access token on the engine in context (see [`SyncEngine::set_access_token`]).
-pub fn set_access_token(token: Option<String>) {
-    match use_sync_engine() {
-        Some(e) => e.set_access_token(token),
-        None => leptos::logging::error!("set_access_token: no sync engine in context"),
     }
 }
 
@@ -155,6 +141,16 @@ impl<T: Send + Sync + 'static> LiveQuery<T> {
                     .dispatch(concierge_sync::Input::Refresh { query: id });
             }
         });
+    }
+
+    /// Whether a first load has completed, and stays so: "no rows" can then be told apart
+    /// from "not loaded yet", and a later failed poll leaves the last rows on screen.
+    pub fn loaded(&self) -> Signal<bool> {
+        let status = self.status;
+        Memo::new(move |prev: Option<&bool>| {
+            prev.copied().unwrap_or(false) || status.with(|s| *s == QueryStatus::Ready)
+        })
+        .into()
     }
 
     /// The engine's id for this query (diagnostics, tests).

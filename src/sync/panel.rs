@@ -3,18 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{ConnectionState, use_sync_diagnostics};
-
-/// The label for a connection state, as operators read it.
-pub fn connection_label(state: ConnectionState) -> &'static str {
-    match state {
-        ConnectionState::Live => "Live",
-        ConnectionState::Connecting => "Connecting",
-        ConnectionState::Reconnecting => "Reconnecting",
-        ConnectionState::Polling => "Polling",
-        ConnectionState::Offline => "Offline",
-    }
-}
+use super::{connection, use_sync_diagnostics};
 
 /// Connection state, realtime events received, polls made and skipped, current interval,
 /// reconnects, last update latency, last error.
@@ -30,7 +19,7 @@ pub fn SyncDiagnosticsPanel() -> impl IntoView {
     let text = move |f: fn(&super::Diagnostics) -> String| Signal::derive(move || d.with(f));
     view! {
         <dl class="sync-diagnostics" aria-label="Sync diagnostics">
-            {row("Connection", "diag-connection", text(|d| connection_label(d.connection).into()))}
+            {row("Connection", "diag-connection", text(|d| connection::label(d.connection).into()))}
             {row("Realtime events", "diag-events", text(|d| d.realtime_events.to_string()))}
             {row("Polls made", "diag-polls", text(|d| d.polls_made.to_string()))}
             {row("Polls skipped", "diag-skipped", text(|d| d.polls_skipped.to_string()))}

@@ -172,10 +172,6 @@ impl Shell {
         self.sinks.borrow_mut().remove(&id);
     }
 
-    pub fn is_stopped(&self) -> bool {
-        self.stopped.get()
-    }
-
     /// Stops everything: socket, timer, requests, listeners. Later inputs are ignored.
     pub fn stop(&self) {
         self.stopped.set(true);
@@ -323,27 +319,17 @@ impl Shell {
         self.fetches.borrow_mut().insert(fetch, ctrl);
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let mut req = gloo_net::http::Request::get(&request.url);
+            let mut req = crate::http::Request::get(request.url).abort_signal(signal);
             for (k, v) in &request.headers {
                 req = req.header(k, v);
             }
-            let result = match req.abort_signal(Some(&signal)).send().await {
-                Ok(resp) if resp.ok() => resp
-                    .text()
-                    .await
-                    .map_err(|e| FetchError::Network(e.to_string())),
-                Ok(resp) => {
-                    let status = resp.status();
-                    let body: String = resp
-                        .text()
-                        .await
-                        .unwrap_or_default()
-                        .chars()
-                        .take(300)
-                        .collect();
-                    Err(FetchError::Http { status, body })
-                }
-                Err(e) => Err(FetchError::Network(e.to_string())),
+            let result = match req.send().await {
+                Ok(reply) if reply.ok() => Ok(reply.text),
+                Ok(reply) => Err(FetchError::Http {
+                    status: reply.status,
+                    body: reply.text.chars().take(300).collect(),
+                }),
+                Err(e) => Err(FetchError::Network(e.detail())),
             };
             let Some(shell) = me.upgrade() else { return };
             let was_live = shell.fetches.borrow_mut().remove(&fetch).is_some();

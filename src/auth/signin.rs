@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::auth::{Auth, AuthError};
+use super::Auth;
+use crate::form::FormState;
+use crate::http::HttpError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -29,6 +31,20 @@ fn local_check(mode: Mode, email: &str, password: &str, name: &str) -> Result<()
     Ok(())
 }
 
+/// What the card says when the server refuses or cannot be reached.
+fn friendly(e: &HttpError) -> String {
+    match e.code() {
+        Some("invalid_credentials") => "That email and password do not match an account.".into(),
+        Some("user_already_exists") => {
+            "An account with this email already exists. Sign in instead.".into()
+        }
+        _ if matches!(e, HttpError::Network(_)) => {
+            format!("{e} Check your connection and try again.")
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// `allow_sign_up`: customers may create an account; staff accounts are made by an operator.
 #[component]
 pub fn SignInCard(
@@ -41,12 +57,11 @@ pub fn SignInCard(
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let form = FormState::new();
+    let FormState { error, busy } = form;
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
+        if !form.begin(&ev) {
             return;
         }
         let (m, e, p, n) = (
@@ -56,38 +71,23 @@ pub fn SignInCard(
             name.get_untracked(),
         );
         if let Err(msg) = local_check(m, &e, &p, &n) {
-            error.set(Some(msg));
+            form.reject(msg);
             return;
         }
-        error.set(None);
-        busy.set(true);
+        form.sending();
         leptos::task::spawn_local(async move {
             let api = auth.api();
             let r = match m {
                 Mode::SignIn => api.sign_in(e.trim(), &p).await,
                 Mode::SignUp => api.sign_up(e.trim(), &p, n.trim()).await,
             };
-            busy.try_set(false);
             match r {
                 Ok(s) => {
+                    form.done(None);
                     password.try_set(String::new());
                     auth.set(Some(s));
                 }
-                Err(AuthError::Refused { code, message }) => {
-                    let friendly = match code.as_str() {
-                        "invalid_credentials" => {
-                            "That email and password do not match an account.".to_owned()
-                        }
-                        "user_already_exists" => {
-                            "An account with this email already exists. Sign in instead.".to_owned()
-                        }
-                        _ => message,
-                    };
-                    error.try_set(Some(friendly));
-                }
-                Err(other) => {
-                    error.try_set(Some(other.to_string()));
-                }
+                Err(e) => form.done(Some(friendly(&e))),
             }
         });
     };

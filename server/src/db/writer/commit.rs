@@ -17,6 +17,7 @@ use crate::db::schema::ColDefault;
 use crate::db::{DbError, Group, Row, Table, sql, value};
 use crate::time_fmt;
 
+/// The writer thread's state: the one writer connection, its commit clock and the realtime sink.
 pub(super) struct Inner {
     conn: Connection,
     /// Last commit time handed out, in microseconds. Never goes backwards (a clock step back

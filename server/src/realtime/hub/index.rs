@@ -32,6 +32,12 @@ impl Binding {
             && self.event.matches(change.change_type)
             && self.filter.as_ref().is_none_or(|f| f.matches(row))
     }
+
+    /// The index key of a `column=eq.value` binding; `None` for the others, which are scanned.
+    fn eq_key(&self) -> Option<(&'static str, Scalar)> {
+        let f = self.filter.as_ref()?;
+        f.eq_key().map(|k| (f.col.name, k.clone()))
+    }
 }
 
 /// A joined channel as the fan-out sees it.
@@ -93,14 +99,10 @@ impl Index {
     pub(super) fn add(&mut self, id: u64, ch: Channel) {
         for b in &ch.bindings {
             let subs = self.tables.entry(b.table).or_default();
-            match b
-                .filter
-                .as_ref()
-                .and_then(|f| f.eq_key().map(|k| (f.col, k)))
-            {
+            match b.eq_key() {
                 Some((col, key)) => {
-                    subs.eq.entry((col.name, key.clone())).or_default().push(id);
-                    *subs.eq_cols.entry(col.name).or_default() += 1;
+                    subs.eq.entry((col, key)).or_default().push(id);
+                    *subs.eq_cols.entry(col).or_default() += 1;
                 }
                 None => *subs.scan.entry(id).or_default() += 1,
             }
@@ -114,13 +116,9 @@ impl Index {
             let Some(subs) = self.tables.get_mut(&b.table) else {
                 continue;
             };
-            match b
-                .filter
-                .as_ref()
-                .and_then(|f| f.eq_key().map(|k| (f.col, k)))
-            {
-                Some((col, key)) => {
-                    let k = (col.name, key.clone());
+            match b.eq_key() {
+                Some(k) => {
+                    let col = k.0;
                     if let Some(v) = subs.eq.get_mut(&k) {
                         if let Some(pos) = v.iter().position(|c| *c == id) {
                             v.swap_remove(pos);
@@ -129,10 +127,10 @@ impl Index {
                             subs.eq.remove(&k);
                         }
                     }
-                    if let Some(n) = subs.eq_cols.get_mut(col.name) {
+                    if let Some(n) = subs.eq_cols.get_mut(col) {
                         *n -= 1;
                         if *n == 0 {
-                            subs.eq_cols.remove(col.name);
+                            subs.eq_cols.remove(col);
                         }
                     }
                 }

@@ -39,6 +39,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Auth(#[from] auth::AuthSetupError),
+    #[error(transparent)]
+    Seed(#[from] db::seed::SeedError),
 }
 
 /// Everything a running server is made of, before it starts listening.

@@ -1,0 +1,242 @@
+//! The commit path, on the writer thread: one transaction per write, then the committed changes
+//! are published, in commit order, before the next write starts.
+
+use std::sync::Arc;
+
+use concierge_wire::filter::Filter;
+use concierge_wire::realtime::ChangeType;
+use rusqlite::Connection;
+use rusqlite::types::Value as Sql;
+use serde_json::{Map, Value};
+
+use super::validate::{check_value, known_keys};
+use super::{Change, ChangeSink};
+use crate::authz::{self, Principal};
+use crate::db::error::classify;
+use crate::schema::ColDefault;
+use crate::db::{DbError, Group, Row, Table, sql, value};
+use crate::time_fmt;
+
+/// The writer thread's state: the one writer connection, its commit clock and the realtime sink.
+pub(super) struct Inner {
+    conn: Connection,
+    /// Last commit time handed out, in microseconds. Never goes backwards (a clock step back
+    /// cannot reorder `updated_at`), and never runs ahead of the clock by more than a tick:
+    /// at most one write per microsecond, so heavy load cannot push timestamps into the future.
+    last_us: i64,
+    sink: ChangeSink,
+}
+
+fn pk_only(table: Table, row: &Row) -> Row {
+    let pk = table.pk().name;
+    let mut m = Map::new();
+    m.insert(pk.to_owned(), row.get(pk).cloned().unwrap_or(Value::Null));
+    m
+}
+
+impl Inner {
+    pub(super) fn new(conn: Connection, sink: ChangeSink) -> Inner {
+        Inner {
+            conn,
+            last_us: 0,
+            sink,
+        }
+    }
+
+    fn next_ts(&mut self) -> (i64, String) {
+        self.last_us = time_fmt::now_us().max(self.last_us + 1);
+        let ms = self.last_us.div_euclid(1000);
+        (ms, time_fmt::format_ms(ms))
+    }
+
+    fn publish(&self, changes: Vec<Change>) {
+        for c in changes {
+            // No receiver only happens during shutdown; the write itself has committed.
+            let _ = self.sink.send(Arc::new(c));
+        }
+    }
+
+    pub(super) fn insert(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>, DbError> {
+        let (_, ts) = self.next_ts();
+        let cols = sql::all_columns(table);
+        let mut prepared: Vec<Vec<Sql>> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            known_keys(table, row)?;
+            let mut vals = Vec::with_capacity(cols.len());
+            for c in &cols {
+                let given = row.get(c.name).filter(|_| c.name != "updated_at");
+                let v = match (given, c.default) {
+                    (Some(v), _) => value::from_json(c, v)?,
+                    (None, ColDefault::NewUuid) => Sql::Text(uuid::Uuid::new_v4().to_string()),
+                    (None, ColDefault::Now) => Sql::Text(ts.clone()),
+                    (None, ColDefault::False) => Sql::Integer(0),
+                    (None, ColDefault::None) => Sql::Null,
+                };
+                check_value(table, c, &v)?;
+                vals.push(v);
+            }
+            prepared.push(vals);
+        }
+        let text = format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            sql::quote(table.name()),
+            sql::column_list(&cols),
+            vec!["?"; cols.len()].join(", "),
+            sql::column_list(&cols)
+        );
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(prepared.len());
+        {
+            let mut stmt = tx.prepare_cached(&text)?;
+            for vals in &prepared {
+                let row = stmt
+                    .query_row(rusqlite::params_from_iter(vals.iter()), |r| {
+                        value::row_to_json(r, &cols)
+                    })
+                    .map_err(|e| classify(table, e))?;
+                out.push(row);
+            }
+        }
+        tx.commit()?;
+        let changes = out
+            .iter()
+            .map(|r| Change {
+                table,
+                change_type: ChangeType::Insert,
+                commit_timestamp: ts.clone(),
+                record: Some(r.clone()),
+                old_record: None,
+                deleted_row: None,
+            })
+            .collect();
+        self.publish(changes);
+        Ok(out)
+    }
+
+    pub(super) fn update(
+        &mut self,
+        principal: &Principal,
+        table: Table,
+        (filters, groups): (&[Filter], &[Group]),
+        scope: &authz::RowScope,
+        mut patch: Row,
+    ) -> Result<Vec<Row>, DbError> {
+        known_keys(table, &patch)?;
+        let (_, ts) = self.next_ts();
+        authz::prepare_update(principal, table, &mut patch, &ts)?;
+        if let Some(u) = table.updated_at() {
+            patch.insert(u.name.to_owned(), Value::String(ts.clone()));
+        }
+        let cols = sql::all_columns(table);
+        let mut sets = Vec::new();
+        let mut set_params = Vec::new();
+        for c in &cols {
+            if let Some(v) = patch.get(c.name) {
+                let v = value::from_json(c, v)?;
+                check_value(table, c, &v)?;
+                sets.push(format!("{} = ?", sql::quote(c.name)));
+                set_params.push(v);
+            }
+        }
+        if sets.is_empty() {
+            // Nothing to change (`{}` on a table without updated_at): a no-op, no events.
+            return Ok(Vec::new());
+        }
+        let mut where_params = Vec::new();
+        let wh = sql::scoped_where_clause(table, filters, groups, scope, &mut where_params)?;
+        let pk = table.pk();
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        let mut changes = Vec::new();
+        {
+            // The full old rows: the row policy judges each transition (old → new), and
+            // realtime needs to know who could see the row before it changed.
+            let select = format!(
+                "SELECT {} FROM {}{}",
+                sql::column_list(&cols),
+                sql::quote(table.name()),
+                wh
+            );
+            let old_rows: Vec<Row> = tx
+                .prepare_cached(&select)?
+                .query_map(rusqlite::params_from_iter(where_params.iter()), |r| {
+                    value::row_to_json(r, &cols)
+                })?
+                .collect::<Result<_, _>>()?;
+            let text = format!(
+                "UPDATE {} SET {} WHERE {} = ? RETURNING {}",
+                sql::quote(table.name()),
+                sets.join(", "),
+                sql::quote(pk.name),
+                sql::column_list(&cols)
+            );
+            let mut stmt = tx.prepare_cached(&text)?;
+            for old_row in old_rows {
+                let old = value::from_json(pk, old_row.get(pk.name).unwrap_or(&Value::Null))?;
+                let mut params = set_params.clone();
+                params.push(old.clone());
+                let row = stmt
+                    .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                        value::row_to_json(r, &cols)
+                    })
+                    .map_err(|e| classify(table, e))?;
+                // WITH CHECK: a refused row aborts the whole statement (the transaction is
+                // dropped, i.e. rolled back), as Postgres does.
+                authz::check_update(principal, table, &old_row, &row)?;
+                let mut old_record = Map::new();
+                old_record.insert(pk.name.to_owned(), value::to_json(pk, old));
+                changes.push(Change {
+                    table,
+                    change_type: ChangeType::Update,
+                    commit_timestamp: ts.clone(),
+                    record: Some(row.clone()),
+                    old_record: Some(old_record),
+                    deleted_row: None,
+                });
+                out.push(row);
+            }
+        }
+        tx.commit()?;
+        self.publish(changes);
+        Ok(out)
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        table: Table,
+        (filters, groups): (&[Filter], &[Group]),
+        scope: &authz::RowScope,
+    ) -> Result<Vec<Row>, DbError> {
+        let (_, ts) = self.next_ts();
+        let cols = sql::all_columns(table);
+        let mut params = Vec::new();
+        let wh = sql::scoped_where_clause(table, filters, groups, scope, &mut params)?;
+        let text = format!(
+            "DELETE FROM {}{} RETURNING {}",
+            sql::quote(table.name()),
+            wh,
+            sql::column_list(&cols)
+        );
+        let tx = self.conn.transaction()?;
+        let out: Vec<Row> = tx
+            .prepare_cached(&text)?
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                value::row_to_json(r, &cols)
+            })?
+            .collect::<Result<_, _>>()?;
+        tx.commit()?;
+        let changes = out
+            .iter()
+            .map(|r| Change {
+                table,
+                change_type: ChangeType::Delete,
+                commit_timestamp: ts.clone(),
+                record: None,
+                old_record: Some(pk_only(table, r)),
+                deleted_row: Some(r.clone()),
+            })
+            .collect();
+        self.publish(changes);
+        Ok(out)
+    }
+}

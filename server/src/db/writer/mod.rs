@@ -1,0 +1,152 @@
+//! THE write path. Every insert, update and delete — REST, `/api`, anything added later —
+//! goes through [`Writer`]: it checks the authorization layer, validates values against the
+//! schema, commits on the one writer connection, and then, still holding the writer lock,
+//! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
+//! what makes realtime delivery follow commit order.
+
+mod change;
+mod checkpoint;
+mod commit;
+mod validate;
+
+use std::sync::Arc;
+
+use concierge_wire::filter::Filter;
+use rusqlite::Connection;
+
+use super::{DbError, Group, Row, Table};
+use crate::authz::{self, Action, Principal};
+use checkpoint::spawn_checkpointer;
+use commit::Inner;
+
+pub use change::{Change, ChangeSink};
+
+type Job = Box<dyn FnOnce(&mut Inner) + Send>;
+
+/// Handle to the writer thread. Writes queue in FIFO order on one dedicated thread that owns
+/// the connection: no lock convoy, no starved writer, and the order of the queue is the commit
+/// order that realtime publishes.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: std::sync::mpsc::Sender<Job>,
+    /// The checkpointer thread runs while any handle is alive.
+    _alive: Arc<()>,
+}
+
+impl Writer {
+    pub(crate) fn new(conn: Connection, sink: ChangeSink) -> Writer {
+        let alive = Arc::new(());
+        match conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+        {
+            Some(path) => {
+                if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
+                    tracing::warn!("cannot move checkpoints off the write path: {e}");
+                } else {
+                    spawn_checkpointer(path, Arc::downgrade(&alive));
+                }
+            }
+            None => tracing::debug!("in-memory database: no checkpointer"),
+        }
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let mut inner = Inner::new(conn, sink);
+        // The thread ends when the last Writer handle is dropped.
+        let spawned = std::thread::Builder::new()
+            .name("concierge-writer".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut inner);
+                }
+            });
+        if let Err(e) = spawned {
+            // Without the thread every write reports a worker error instead of hanging.
+            tracing::error!("cannot start the database writer thread: {e}");
+        }
+        Writer {
+            jobs,
+            _alive: alive,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |inner: &mut Inner| {
+            // A panic here would kill the writer thread; the parsers are total, but keep the
+            // thread alive regardless and report the failure to this caller.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inner)))
+                .unwrap_or_else(|_| Err(DbError::Worker("write panicked".into())));
+            let _ = tx.send(out);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| DbError::Worker("database writer thread is gone".into()))?;
+        rx.await
+            .map_err(|_| DbError::Worker("database writer dropped the request".into()))?
+    }
+
+    /// Inserts `rows` (all-or-nothing) and returns them as stored.
+    pub async fn insert(
+        &self,
+        principal: &Principal,
+        table: Table,
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, DbError> {
+        authz::check(principal, table, Action::Insert, &[])?;
+        let mut rows = rows;
+        for row in &mut rows {
+            authz::prepare_insert(principal, table, row)?;
+        }
+        self.run(move |w| w.insert(table, rows)).await
+    }
+
+    /// Convenience for one row.
+    pub async fn insert_one(
+        &self,
+        principal: &Principal,
+        table: Table,
+        row: Row,
+    ) -> Result<Row, DbError> {
+        let mut v = self.insert(principal, table, vec![row]).await?;
+        v.pop()
+            .ok_or_else(|| DbError::Worker("insert returned no row".into()))
+    }
+
+    /// Updates the rows matching `filters` and `groups` (not both empty) with `patch`.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        table: Table,
+        (filters, groups): (Vec<Filter>, Vec<Group>),
+        patch: Row,
+    ) -> Result<Vec<Row>, DbError> {
+        if filters.is_empty() && groups.is_empty() {
+            return Err(DbError::Unfiltered(Action::Update));
+        }
+        authz::check(principal, table, Action::Update, &filters)?;
+        let scope = authz::row_scope(principal, table);
+        let principal = principal.clone();
+        self.run(move |w| w.update(&principal, table, (&filters, &groups), &scope, patch))
+            .await
+    }
+
+    /// Deletes the rows matching `filters` and `groups` (not both empty).
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        table: Table,
+        (filters, groups): (Vec<Filter>, Vec<Group>),
+    ) -> Result<Vec<Row>, DbError> {
+        if filters.is_empty() && groups.is_empty() {
+            return Err(DbError::Unfiltered(Action::Delete));
+        }
+        authz::check(principal, table, Action::Delete, &filters)?;
+        let scope = authz::row_scope(principal, table);
+        self.run(move |w| w.delete(table, (&filters, &groups), &scope))
+            .await
+    }
+}

@@ -1,0 +1,85 @@
+//! One realtime WebSocket: reads Phoenix frames, answers them, and drains the socket's
+//! outgoing queue. A malformed frame is logged and dropped; it never ends the connection.
+
+mod channels;
+mod conn;
+mod outgoing;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
+use concierge_wire::Vsn;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use crate::authz::Principal;
+use crate::jwt::Keys;
+use crate::realtime::hub::{Hub, Outbox};
+use conn::Conn;
+use outgoing::CLOSE_GRACE;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, principal: Principal) {
+    let (sink, mut stream) = ws.split();
+    let (tx, rx) = mpsc::channel::<Utf8Bytes>(hub.limits.queue_frames);
+    let kill = hub.shutdown.child_token();
+    let outbox = Arc::new(Outbox::new(tx, kill.clone()));
+    let writer = outgoing::spawn_writer(sink, rx, kill.clone());
+    let mut conn = Conn {
+        hub: hub.clone(),
+        keys,
+        vsn,
+        principal,
+        outbox,
+        channels: HashMap::new(),
+    };
+    let idle = hub.limits.idle_timeout;
+    let killed = kill.cancelled();
+    tokio::pin!(killed);
+    loop {
+        let expiry = conn
+            .channels
+            .values()
+            .filter_map(|j| j.principal.expires_at())
+            .min()
+            .map(|exp| {
+                Instant::now() + std::time::Duration::from_secs((exp - now_secs()).max(0) as u64)
+            });
+        tokio::select! {
+            _ = &mut killed => break,
+            _ = sleep_until(expiry.unwrap_or_else(Instant::now)), if expiry.is_some() => conn.expire_tokens(),
+            next = timeout(idle, stream.next()) => match next {
+                Err(_) => {
+                    tracing::info!("realtime socket idle for {idle:?}; closing");
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    tracing::debug!("realtime socket error: {e}");
+                    break;
+                }
+                Ok(Some(Ok(msg))) => match msg {
+                    WsMessage::Text(t) => conn.handle_text(t.as_str()),
+                    WsMessage::Binary(b) => tracing::warn!(bytes = b.len(), "dropping binary realtime frame (broadcast is not supported)"),
+                    WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+                    WsMessage::Close(_) => break,
+                },
+            },
+        }
+    }
+    for j in conn.channels.values() {
+        hub.leave(j.id);
+    }
+    kill.cancel();
+    if timeout(CLOSE_GRACE * 2, writer).await.is_err() {
+        tracing::debug!("realtime writer did not stop in time; detached");
+    }
+}

@@ -1,0 +1,74 @@
+//! The socket's outgoing side: one task, on the fan-out runtime, drains the socket's queue into
+//! the WebSocket in bursts until the socket is killed or the client goes away.
+
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+
+use crate::realtime::hub::spawn_fanout;
+
+/// Most frames written before a flush.
+const WRITE_BATCH: usize = 64;
+/// How long a closing socket may take to send its close frame.
+pub(super) const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Starts the writer task: it ends (after a best-effort close frame) when `kill` is cancelled,
+/// the queue's senders are gone, or a write fails.
+pub(super) fn spawn_writer(
+    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut rx: mpsc::Receiver<Utf8Bytes>,
+    kill: CancellationToken,
+) -> JoinHandle<()> {
+    spawn_fanout(async move {
+        // Created once: re-arming the cancellation waiter on every frame costs a lock each time.
+        let cancelled = kill.cancelled();
+        tokio::pin!(cancelled);
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = &mut cancelled => None,
+                f = rx.recv() => f,
+            };
+            let Some(first) = next else { break };
+            // A client that stops reading blocks these writes once the TCP buffers are full:
+            // cancellation (queue overflow, idle, shutdown) must win over them too.
+            let wrote = tokio::select! {
+                biased;
+                _ = &mut cancelled => false,
+                ok = write_burst(&mut sink, &mut rx, first) => ok,
+            };
+            if !wrote {
+                break;
+            }
+        }
+        // Best effort, and bounded: a stuck client cannot hold this task.
+        let _ = timeout(CLOSE_GRACE, sink.send(WsMessage::Close(None))).await;
+    })
+}
+
+/// Writes `first` and whatever else is already queued (up to [`WRITE_BATCH`]), then flushes
+/// once: one syscall per burst. `false` when the connection is gone.
+async fn write_burst(
+    sink: &mut SplitSink<WebSocket, WsMessage>,
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    first: Utf8Bytes,
+) -> bool {
+    if sink.feed(WsMessage::Text(first)).await.is_err() {
+        return false;
+    }
+    for _ in 1..WRITE_BATCH {
+        match rx.try_recv() {
+            Ok(f) => {
+                if sink.feed(WsMessage::Text(f)).await.is_err() {
+                    return false;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    sink.flush().await.is_ok()
+}

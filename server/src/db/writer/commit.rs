@@ -13,8 +13,8 @@ use super::validate::{check_value, known_keys};
 use super::{Change, ChangeSink};
 use crate::authz::{self, Principal};
 use crate::db::error::classify;
-use crate::schema::ColDefault;
 use crate::db::{DbError, Group, Row, Table, sql, value};
+use crate::schema::ColDefault;
 use crate::time_fmt;
 
 /// The writer thread's state: the one writer connection, its commit clock and the realtime sink.

@@ -87,7 +87,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "CONCIERGE_ACCESS_TOKEN_TTL_SECS",
-        default_value_t = crate::auth::DEFAULT_ACCESS_TOKEN_TTL_SECS,
+        default_value_t = crate::accounts::DEFAULT_ACCESS_TOKEN_TTL_SECS,
         global = true
     )]
     pub access_token_ttl_secs: u64,

@@ -1,12 +1,14 @@
 //! `concierge-server`: the Concierge local backend. Supabase-compatible realtime
 //! (Phoenix channels, `postgres_changes`) and a PostgREST subset over embedded SQLite.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod credentials;
 pub mod db;
+pub mod hub;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;

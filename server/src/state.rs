@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::auth::AuthService;
+use crate::accounts::AuthService;
 use crate::db::{Db, Writer};
+use crate::hub::Hub;
 use crate::jwt::Keys;
-use crate::realtime::Hub;
 
 #[derive(Clone)]
 pub struct AppState {

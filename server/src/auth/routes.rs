@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::{API_VERSION, API_VERSION_HEADER, AuthApiError, Rendered};
 use super::store::LogoutScope;
 use super::tokens;
-use super::validate::clean_name;
+use crate::accounts::clean_name;
 use crate::credentials::Credentials;
 use crate::state::AppState;
 

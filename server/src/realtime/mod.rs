@@ -1,8 +1,6 @@
 //! Supabase Realtime (Phoenix channels, `postgres_changes`) at `/realtime/v1/websocket` and
 //! `/socket/websocket`.
 
-pub mod hub;
-pub mod matcher;
 pub mod socket;
 pub mod subscribe;
 
@@ -21,7 +19,7 @@ use serde_json::json;
 use crate::credentials::{CredentialError, Credentials};
 use crate::state::AppState;
 
-pub use hub::{Hub, Limits};
+pub use crate::hub::{Hub, Limits};
 
 pub fn router() -> Router<AppState> {
     Router::new()

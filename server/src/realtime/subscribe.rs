@@ -5,8 +5,8 @@ use concierge_wire::realtime::{BoundChange, PostgresChangeSpec};
 
 use crate::authz::{self, Principal};
 use crate::db::Table;
-use crate::realtime::hub::Binding;
-use crate::realtime::matcher::RowFilter;
+use crate::hub::Binding;
+use crate::hub::matcher::RowFilter;
 
 /// The subscription id of a spec: a stable FNV-1a hash of its canonical form, so identical
 /// params get identical ids (hosted uses `:erlang.phash2(params)`; only stability matters).

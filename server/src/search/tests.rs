@@ -42,7 +42,7 @@ async fn fixture() -> Fixture {
         app_config,
         static_dir: None,
         realtime: crate::realtime::Hub::new(crate::realtime::Limits::default()),
-        auth: crate::auth::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
+        auth: crate::accounts::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
             .expect("auth"),
     };
     let mut f = Fixture {

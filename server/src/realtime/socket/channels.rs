@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::conn::{Conn, Joined};
 use super::now_secs;
 use crate::authz::Principal;
-use crate::realtime::hub::Channel;
+use crate::hub::Channel;
 use crate::realtime::subscribe;
 
 impl Conn {

@@ -11,8 +11,8 @@ use concierge_wire::realtime::PostgresChangeSpec;
 use serde_json::{Value, json};
 
 use crate::authz::Principal;
+use crate::hub::{Hub, Outbox};
 use crate::jwt::Keys;
-use crate::realtime::hub::{Hub, Outbox};
 
 /// A channel this socket has joined.
 pub(super) struct Joined {

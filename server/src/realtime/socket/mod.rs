@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::authz::Principal;
+use crate::hub::{Hub, Outbox};
 use crate::jwt::Keys;
-use crate::realtime::hub::{Hub, Outbox};
 use conn::Conn;
 use outgoing::CLOSE_GRACE;
 

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use crate::realtime::hub::spawn_fanout;
+use crate::hub::spawn_fanout;
 
 /// Most frames written before a flush.
 const WRITE_BATCH: usize = 64;

@@ -116,7 +116,7 @@ impl AuthService {
         })
     }
 
-    pub(super) async fn sign_up(
+    pub async fn sign_up(
         &self,
         email: &str,
         pw: &str,
@@ -137,7 +137,7 @@ impl AuthService {
         self.issue_session(user).await
     }
 
-    pub(super) async fn sign_in(&self, email: &str, pw: &str) -> Result<Value, AuthApiError> {
+    pub async fn sign_in(&self, email: &str, pw: &str) -> Result<Value, AuthApiError> {
         let email = normalize_email(email).map_err(|_| AuthApiError::InvalidCredentials)?;
         let found = self
             .store
@@ -157,7 +157,7 @@ impl AuthService {
         }
     }
 
-    pub(super) async fn refresh(&self, token: &str) -> Result<Value, AuthApiError> {
+    pub async fn refresh(&self, token: &str) -> Result<Value, AuthApiError> {
         let old = tokens::refresh_hash(token.trim());
         let next = tokens::new_refresh_token();
         let next_hash = tokens::refresh_hash(&next);
@@ -179,7 +179,7 @@ impl AuthService {
     }
 
     /// Verifies a Bearer access token: a user token, whose sign-in is still alive.
-    pub(super) async fn bearer_user(
+    pub async fn bearer_user(
         &self,
         creds: &Credentials,
     ) -> Result<(UserRecord, Option<String>), AuthApiError> {
@@ -207,7 +207,7 @@ impl AuthService {
         Ok((user, Some(claims.session_id)))
     }
 
-    pub(super) async fn logout(
+    pub async fn logout(
         &self,
         creds: &Credentials,
         scope: LogoutScope,
@@ -221,7 +221,7 @@ impl AuthService {
     }
 
     /// The gateway's API-key check: any key this server signed (anon, service role, a user).
-    pub(super) fn check_api_key(&self, creds: &Credentials) -> Result<(), AuthApiError> {
+    pub fn check_api_key(&self, creds: &Credentials) -> Result<(), AuthApiError> {
         creds
             .api_key_principal(&self.keys)
             .map(|_| ())

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Binding, Channel, Hub, Limits, Outbox};
 use crate::authz::Principal;
 use crate::db::{Change, Table};
-use crate::realtime::matcher::RowFilter;
+use crate::hub::matcher::RowFilter;
 
 fn change(table: Table, t: ChangeType, rec: serde_json::Value) -> Change {
     let r = rec.as_object().cloned().unwrap();

@@ -25,7 +25,7 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthApiError> {
     }
 }
 
-pub(super) fn check_password(p: &str) -> Result<(), AuthApiError> {
+pub fn check_password(p: &str) -> Result<(), AuthApiError> {
     if p.chars().count() < MIN_PASSWORD_LEN {
         return Err(AuthApiError::WeakPassword(MIN_PASSWORD_LEN));
     }
@@ -35,7 +35,7 @@ pub(super) fn check_password(p: &str) -> Result<(), AuthApiError> {
     Ok(())
 }
 
-pub(super) fn clean_name(n: Option<&str>) -> Option<String> {
+pub fn clean_name(n: Option<&str>) -> Option<String> {
     n.map(|s| {
         s.trim()
             .chars()

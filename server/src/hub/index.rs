@@ -11,7 +11,7 @@ use concierge_wire::realtime::ChangeEvent;
 use super::Outbox;
 use crate::authz::Principal;
 use crate::db::{Change, Table};
-use crate::realtime::matcher::{RowFilter, Scalar};
+use crate::hub::matcher::{RowFilter, Scalar};
 
 /// One `postgres_changes` binding of a channel, on one concrete table.
 #[derive(Debug, Clone)]

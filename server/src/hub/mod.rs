@@ -17,6 +17,7 @@
 mod deliver;
 mod frame;
 mod index;
+pub mod matcher;
 mod outbox;
 mod runtime;
 #[cfg(test)]

@@ -91,4 +91,16 @@ pub struct ServeArgs {
         global = true
     )]
     pub access_token_ttl_secs: u64,
+    /// TRANSITIONAL, on by default: the bare anon key may still read `kiosk_results` of one
+    /// session named with `session_id=eq.<id>` (REST and realtime), as the app's kiosk does
+    /// today. Turn it off (`--legacy-anon-kiosk-reads false`) once kiosks sign in anonymously:
+    /// then only the kiosk identity that claimed a session reads its results.
+    #[arg(
+        long,
+        env = "CONCIERGE_LEGACY_ANON_KIOSK_READS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub legacy_anon_kiosk_reads: bool,
 }

@@ -90,6 +90,21 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sessions ADD COLUMN customer_name TEXT;
     "#,
+    // 4: kiosk privacy (issue 15; `supabase/migrations/0002_rules_level.sql` is its twin). A
+    // kiosk is an anonymous sign-in; it claims the session ids it shows in `kiosk_sessions`
+    // (once: the primary key), and each result carries the claim's owner, derived by the writer
+    // (`ColDefault::KioskOwner`), so only that kiosk reads it. No foreign key to `users`: the
+    // owner is a token's `sub`, and the claims go when the results expire.
+    r#"
+    CREATE TABLE kiosk_sessions (
+        id         TEXT PRIMARY KEY NOT NULL,
+        owner_id   TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX kiosk_sessions_owner ON kiosk_sessions (owner_id);
+    ALTER TABLE kiosk_results ADD COLUMN owner_id TEXT;
+    CREATE INDEX kiosk_results_owner ON kiosk_results (owner_id, created_at);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {

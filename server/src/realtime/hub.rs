@@ -491,8 +491,18 @@ mod tests {
     #[test]
     fn eq_index_delivers_only_to_the_matching_session() {
         let hub = Hub::new(Limits::default());
-        let (_a, mut ra) = channel(&hub, Principal::Anon, Vsn::V2, vec![kiosk(7, "A")]);
-        let (b, mut rb) = channel(&hub, Principal::Anon, Vsn::V1, vec![kiosk(8, "B")]);
+        let (_a, mut ra) = channel(
+            &hub,
+            Principal::LegacyKioskAnon,
+            Vsn::V2,
+            vec![kiosk(7, "A")],
+        );
+        let (b, mut rb) = channel(
+            &hub,
+            Principal::LegacyKioskAnon,
+            Vsn::V1,
+            vec![kiosk(8, "B")],
+        );
         let c = change(
             Table::KioskResults,
             ChangeType::Insert,
@@ -529,7 +539,7 @@ mod tests {
         };
         let (_a, mut ra) = channel(
             &hub,
-            Principal::Anon,
+            Principal::LegacyKioskAnon,
             Vsn::V2,
             vec![kiosk(1, "A"), kiosk(2, "A"), all],
         );

@@ -103,4 +103,22 @@ pub struct ServeArgs {
         global = true
     )]
     pub legacy_anon_kiosk_reads: bool,
+    /// Anonymous sign-ups (kiosk identities) allowed per client address and hour, refilled
+    /// continuously; 0 disables anonymous sign-ins.
+    #[arg(
+        long,
+        env = "CONCIERGE_ANONYMOUS_SIGN_UPS_PER_HOUR",
+        default_value_t = crate::auth::DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
+        global = true
+    )]
+    pub anonymous_sign_ups_per_hour: u32,
+    /// How many anonymous sign-ups one client address may make at once before the hourly
+    /// rate applies.
+    #[arg(
+        long,
+        env = "CONCIERGE_ANONYMOUS_SIGN_UP_BURST",
+        default_value_t = crate::auth::DEFAULT_ANONYMOUS_SIGN_UP_BURST,
+        global = true
+    )]
+    pub anonymous_sign_up_burst: u32,
 }

@@ -84,7 +84,11 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         ..realtime::Limits::default()
     });
     tokio::spawn(realtime.clone().run_dispatcher(changes));
-    let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?;
+    let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?
+        .with_anonymous_limit(auth::limit::Rate {
+            per_hour: args.anonymous_sign_ups_per_hour,
+            burst: args.anonymous_sign_up_burst,
+        });
     if args.seed_demo {
         let n = db::seed::apply(&args.db)?;
         tracing::info!(

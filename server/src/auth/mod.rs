@@ -3,6 +3,9 @@
 //! - `POST /signup` `{email, password, data?: {name}}` → a session (emails are auto-confirmed,
 //!   as on a local Supabase). Everyone who signs up is a **customer**; staff are made with
 //!   `concierge-server add-staff` (or the `--seed-demo` accounts).
+//! - `POST /signup` with neither email nor password (supabase-js `signInAnonymously()`) → an
+//!   anonymous user (`is_anonymous: true`): a **kiosk** identity. Rate-limited per client
+//!   address ([`limit`]); `429 over_request_rate_limit` beyond it.
 //! - `POST /token?grant_type=password` `{email, password}` → a session.
 //! - `POST /token?grant_type=refresh_token` `{refresh_token}` → a new session; the presented
 //!   token is revoked (rotation), and presenting a revoked token again revokes its whole chain.
@@ -12,6 +15,7 @@
 //! Every request needs a valid API key in `apikey` (as the Supabase gateway demands).
 
 pub mod error;
+pub mod limit;
 pub mod password;
 mod routes;
 mod service;
@@ -31,6 +35,11 @@ pub use validate::normalize_email;
 /// GoTrue's default minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 6;
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 3600;
+/// Anonymous sign-ups per client address: the refill per hour and the burst. GoTrue allows 30
+/// an hour per address; a lobby of kiosks behind one address, each making a new identity at
+/// every idle reset, needs more, a script minting identities gets no further.
+pub const DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR: u32 = 360;
+pub const DEFAULT_ANONYMOUS_SIGN_UP_BURST: u32 = 60;
 
 /// DEMO ACCOUNTS, created by `--seed-demo` (documented, not secrets): two staff members and a
 /// customer, so a demo can drive the banner from the staff console without any setup.

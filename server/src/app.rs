@@ -148,6 +148,8 @@ pub async fn serve(
             tracing::debug!("TCP_NODELAY not set on an incoming connection: {e}");
         }
     });
+    // The peer address reaches handlers (the per-address limits of `/auth/v1`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

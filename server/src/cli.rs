@@ -91,4 +91,34 @@ pub struct ServeArgs {
         global = true
     )]
     pub access_token_ttl_secs: u64,
+    /// TRANSITIONAL, on by default: the bare anon key may still read `kiosk_results` of one
+    /// session named with `session_id=eq.<id>` (REST and realtime), as the app's kiosk does
+    /// today. Turn it off (`--legacy-anon-kiosk-reads false`) once kiosks sign in anonymously:
+    /// then only the kiosk identity that claimed a session reads its results.
+    #[arg(
+        long,
+        env = "CONCIERGE_LEGACY_ANON_KIOSK_READS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub legacy_anon_kiosk_reads: bool,
+    /// Anonymous sign-ups (kiosk identities) allowed per client address and hour, refilled
+    /// continuously; 0 disables anonymous sign-ins.
+    #[arg(
+        long,
+        env = "CONCIERGE_ANONYMOUS_SIGN_UPS_PER_HOUR",
+        default_value_t = crate::accounts::DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
+        global = true
+    )]
+    pub anonymous_sign_ups_per_hour: u32,
+    /// How many anonymous sign-ups one client address may make at once before the hourly
+    /// rate applies.
+    #[arg(
+        long,
+        env = "CONCIERGE_ANONYMOUS_SIGN_UP_BURST",
+        default_value_t = crate::accounts::DEFAULT_ANONYMOUS_SIGN_UP_BURST,
+        global = true
+    )]
+    pub anonymous_sign_up_burst: u32,
 }

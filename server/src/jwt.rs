@@ -32,12 +32,15 @@ pub enum TokenError {
     Invalid(String),
 }
 
-/// Signs and verifies tokens with one secret.
+/// Signs and verifies tokens with one secret, and says what the bare anon key may do on this
+/// server (every principal is made from a token and these keys, so the setting reaches REST,
+/// the search and realtime alike).
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    legacy_anon_kiosk_reads: bool,
 }
 
 impl std::fmt::Debug for Keys {
@@ -60,7 +63,20 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            legacy_anon_kiosk_reads: false,
         }
+    }
+
+    /// TRANSITIONAL: lets the bare anon key read `kiosk_results` pinned to one `session_id`,
+    /// as kiosks did before they had an identity of their own (`--legacy-anon-kiosk-reads`).
+    /// Off by default here; the CLI turns it on until the app signs its kiosks in anonymously.
+    pub fn with_legacy_anon_kiosk_reads(mut self, on: bool) -> Keys {
+        self.legacy_anon_kiosk_reads = on;
+        self
+    }
+
+    pub fn legacy_anon_kiosk_reads(&self) -> bool {
+        self.legacy_anon_kiosk_reads
     }
 
     pub fn sign(&self, claims: &Claims) -> String {

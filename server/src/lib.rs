@@ -72,7 +72,14 @@ fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
 
 /// Opens the database, applies migrations (and the demo seed) and binds the listener.
 pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
-    let keys = Arc::new(Keys::new(&args.jwt_secret));
+    let keys = Arc::new(
+        Keys::new(&args.jwt_secret).with_legacy_anon_kiosk_reads(args.legacy_anon_kiosk_reads),
+    );
+    if args.legacy_anon_kiosk_reads {
+        tracing::warn!(
+            "--legacy-anon-kiosk-reads is on: the anon key reads any kiosk's results by session id"
+        );
+    }
     let app_config = Arc::new(load_app_config(args, &keys)?);
     let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open(&args.db, sink)?;
@@ -81,7 +88,11 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         ..realtime::Limits::default()
     });
     tokio::spawn(realtime.clone().run_dispatcher(changes));
-    let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?;
+    let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?
+        .with_anonymous_limit(accounts::limit::Rate {
+            per_hour: args.anonymous_sign_ups_per_hour,
+            burst: args.anonymous_sign_up_burst,
+        });
     if args.seed_demo {
         let n = db::seed::apply(&args.db)?;
         tracing::info!(

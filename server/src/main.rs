@@ -36,7 +36,7 @@ fn add_staff(
         Ok(u) => {
             println!(
                 "{}",
-                serde_json::json!({"id": u.id, "email": u.email, "role": u.role.as_str(), "name": u.name})
+                serde_json::json!({"id": u.id, "email": u.email(), "role": u.role().map(|r| r.as_str()), "name": u.name})
             );
             ExitCode::SUCCESS
         }

@@ -19,6 +19,9 @@ pub enum Table {
     Hotels,
     Events,
     KioskResults,
+    /// The kiosk session ids each kiosk identity has claimed (migration 4): who owns which
+    /// `kiosk_results`.
+    KioskSessions,
     Sessions,
 }
 
@@ -53,6 +56,17 @@ pub enum ColDefault {
     NewUuid,
     Now,
     False,
+    /// Always the `owner_id` of the `kiosk_sessions` row the new row's `session_id` names (NULL
+    /// when nobody claimed it). Derived by the writer whoever writes; a sent value is ignored,
+    /// like the `kiosk_results_owner` trigger in `supabase/migrations/0002_rules_level.sql`.
+    KioskOwner,
+}
+
+impl ColDefault {
+    /// Whether the server computes this column whatever an insert sends.
+    pub fn is_derived(self) -> bool {
+        matches!(self, ColDefault::KioskOwner)
+    }
 }
 
 /// Which texts a text column accepts. The enums' words come from `concierge-wire`, the one
@@ -134,6 +148,13 @@ static KIOSK_RESULTS: &[ColumnDef] = &[
     col("session_id", T::Text, false, D::None),
     col("results", T::Jsonb, false, D::None),
     col("created_at", T::Timestamptz, false, D::Now),
+    col("owner_id", T::Uuid, true, D::KioskOwner),
+];
+
+static KIOSK_SESSIONS: &[ColumnDef] = &[
+    col("id", T::Text, false, D::None),
+    col("owner_id", T::Uuid, false, D::None),
+    col("created_at", T::Timestamptz, false, D::Now),
 ];
 
 static SESSIONS: &[ColumnDef] = &[
@@ -163,10 +184,11 @@ static SESSIONS: &[ColumnDef] = &[
 ];
 
 impl Table {
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 5] = [
         Table::Hotels,
         Table::Events,
         Table::KioskResults,
+        Table::KioskSessions,
         Table::Sessions,
     ];
 
@@ -175,6 +197,7 @@ impl Table {
             Table::Hotels => "hotels",
             Table::Events => "events",
             Table::KioskResults => "kiosk_results",
+            Table::KioskSessions => "kiosk_sessions",
             Table::Sessions => "sessions",
         }
     }
@@ -188,6 +211,7 @@ impl Table {
             Table::Hotels => HOTELS,
             Table::Events => EVENTS,
             Table::KioskResults => KIOSK_RESULTS,
+            Table::KioskSessions => KIOSK_SESSIONS,
             Table::Sessions => SESSIONS,
         }
     }
@@ -199,6 +223,13 @@ impl Table {
     /// Every table's primary key is its first column, `id`.
     pub fn pk(self) -> &'static ColumnDef {
         &self.columns()[0]
+    }
+
+    /// Whether realtime publishes the table's changes: the twin of the `supabase_realtime`
+    /// publication (the app watches events, its kiosk's results and sessions). The catalogue's
+    /// hotels and the kiosks' claims are not published.
+    pub fn published(self) -> bool {
+        matches!(self, Table::Events | Table::KioskResults | Table::Sessions)
     }
 
     /// Tables whose `updated_at` the write path refreshes on every update.

@@ -375,3 +375,50 @@ test('realtime: an access_token push replaces the token (new claims apply; a bad
     sock.close();
   }
 });
+
+// ---------------------------------------------------------------- kiosk identities (issue 15)
+
+test('kiosk: signInAnonymously, claim a session, search, and only that kiosk receives and reads its results', async () => {
+  const k1 = userClient();
+  const k2 = userClient();
+  const s1 = await k1.auth.signInAnonymously();
+  const s2 = await k2.auth.signInAnonymously();
+  for (const s of [s1, s2]) {
+    assert.equal(s.error, null, JSON.stringify(s.error));
+    assert.equal(s.data.user.is_anonymous, true);
+    assert.equal(s.data.user.role, 'authenticated');
+    assert.ok(s.data.session.access_token && s.data.session.refresh_token);
+  }
+  const session = uuid();
+  const claim = await k1.from('kiosk_sessions').insert({ id: session }).select().single();
+  assert.equal(claim.error, null, JSON.stringify(claim.error));
+  assert.equal(claim.data.owner_id, s1.data.user.id, 'the owner is the token');
+  const steal = await k2.from('kiosk_sessions').insert({ id: session });
+  assert.equal(steal.error?.code, '23505', 'a session id is claimed once');
+
+  const g1 = collector();
+  const g2 = collector();
+  const filter = `session_id=eq.${session}`;
+  await k1.realtime.setAuth(s1.data.session.access_token);
+  await k2.realtime.setAuth(s2.data.session.access_token);
+  await Promise.all([
+    subscribed(k1.channel(`kiosk-1-${uuid()}`).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kiosk_results', filter }, g1.push)),
+    subscribed(k2.channel(`kiosk-2-${uuid()}`).on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kiosk_results', filter }, g2.push)),
+  ]);
+  const res = await fetch(`${URL_BASE}/api/event/by-interests?session_id=${session}`, {
+    method: 'POST',
+    headers: { apikey: ANON_KEY, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ interests: 'live jazz', hotel_id: 'marriott-bangalore' }),
+  });
+  assert.equal(res.status, 201);
+  await waitUntil(() => g1.got.length === 1, "K1's result");
+  await sleep(GRACE_MS);
+  assert.equal(g1.got[0].new.owner_id, s1.data.user.id);
+  assert.deepEqual(g2.got, [], "K2 received nothing of K1's session");
+
+  const own = await k1.from('kiosk_results').select('*');
+  assert.equal(own.error, null);
+  assert.equal(own.data.length, 1, 'the owner reads its results without naming the session');
+  const other = await k2.from('kiosk_results').select('*').eq('session_id', session);
+  assert.deepEqual(other.data, [], "K2 reads none of K1's results");
+});

@@ -3,7 +3,7 @@
 //! `{"code": "<error_code>", "message": …}` and the response echoes the header; without it,
 //! the older `{"code": <status>, "error_code": …, "msg": …}`.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
 
@@ -42,6 +42,11 @@ pub enum AuthApiError {
     UserNotFound,
     #[error("Invalid API key")]
     BadApiKey,
+    /// Too many requests from this client; try again after the duration.
+    #[error("Request rate limit reached")]
+    RateLimited(std::time::Duration),
+    #[error("Anonymous sign-ins are disabled")]
+    AnonymousDisabled,
     #[error("Internal server error")]
     Internal,
 }
@@ -57,7 +62,10 @@ impl AuthApiError {
             | RefreshTokenNotFound
             | RefreshTokenAlreadyUsed
             | UnsupportedGrant => StatusCode::BAD_REQUEST,
-            UserAlreadyExists | WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UserAlreadyExists | WeakPassword(_) | AnonymousDisabled => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             NoAuthorization | BadApiKey => StatusCode::UNAUTHORIZED,
             BadJwt(_) | SessionNotFound | UserNotFound => StatusCode::FORBIDDEN,
@@ -83,6 +91,8 @@ impl AuthApiError {
             SessionNotFound => "session_not_found",
             UserNotFound => "user_not_found",
             BadApiKey => "bad_api_key",
+            RateLimited(_) => "over_request_rate_limit",
+            AnonymousDisabled => "anonymous_provider_disabled",
             Internal => "unexpected_failure",
         }
     }
@@ -103,6 +113,11 @@ impl AuthApiError {
             body["weak_password"] = json!({"reasons": ["length"]});
         }
         let mut resp = (status, Json(body)).into_response();
+        if let AuthApiError::RateLimited(wait) = self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
         if versioned {
             resp.headers_mut()
                 .insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));

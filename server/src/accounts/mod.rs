@@ -2,6 +2,7 @@
 //! `auth/` only speaks HTTP). It sits below the routers, so application state can hold it.
 
 pub mod error;
+pub mod limit;
 pub mod password;
 mod service;
 pub mod store;
@@ -19,6 +20,11 @@ pub use validate::{clean_name, normalize_email};
 /// GoTrue's default minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 6;
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: u64 = 3600;
+/// Anonymous sign-ups per client address: the refill per hour and the burst. GoTrue allows 30
+/// an hour per address; a lobby of kiosks behind one address, each making a new identity at
+/// every idle reset, needs more, a script minting identities gets no further.
+pub const DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR: u32 = 360;
+pub const DEFAULT_ANONYMOUS_SIGN_UP_BURST: u32 = 60;
 
 /// DEMO ACCOUNTS, created by `--seed-demo` (documented, not secrets): two staff members and a
 /// customer, so a demo can drive the banner from the staff console without any setup.

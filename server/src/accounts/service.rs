@@ -1,16 +1,22 @@
 //! The auth service: sign-up, sign-in, refresh-token rotation, sign-out and the current user,
 //! over the [`Store`] and the signing keys.
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use concierge_wire::AppRole;
 use serde_json::{Value, json};
 
 use super::error::AuthApiError;
-use super::store::{self, LogoutScope, Rotation, Store, StoreError, UserRecord};
+use super::limit::{Rate, RateLimiter};
+use super::store::{self, Identity, LogoutScope, Rotation, Store, StoreError, UserRecord};
 use super::validate::{check_password, clean_name, normalize_email};
-use super::{AuthSetupError, DEMO_USERS, password, tokens};
+use super::{
+    AuthSetupError, DEFAULT_ANONYMOUS_SIGN_UP_BURST, DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
+    DEMO_USERS, password, tokens,
+};
 use crate::authz::Principal;
 use crate::credentials::Credentials;
 use crate::jwt::Keys;
@@ -21,6 +27,8 @@ pub struct AuthService {
     store: Store,
     keys: Arc<Keys>,
     access_ttl_secs: u64,
+    /// Anonymous sign-ups per client address.
+    anonymous: Arc<RateLimiter>,
 }
 
 fn now_secs() -> i64 {
@@ -49,7 +57,17 @@ impl AuthService {
             store: Store::open(db)?,
             keys,
             access_ttl_secs: access_ttl_secs.max(1),
+            anonymous: Arc::new(RateLimiter::new(Rate {
+                per_hour: DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
+                burst: DEFAULT_ANONYMOUS_SIGN_UP_BURST,
+            })),
         })
+    }
+
+    /// Sets the abuse limit on anonymous sign-ups (`per_hour = 0` disables them).
+    pub fn with_anonymous_limit(mut self, rate: Rate) -> AuthService {
+        self.anonymous = Arc::new(RateLimiter::new(rate));
+        self
     }
 
     /// Creates or updates a staff or customer account (the CLI and the demo seed).
@@ -137,6 +155,29 @@ impl AuthService {
         self.issue_session(user).await
     }
 
+    /// GoTrue's anonymous sign-in: a new user with no email, password or app role (a kiosk),
+    /// at most [`AuthService::with_anonymous_limit`] per client address.
+    pub async fn sign_up_anonymously(
+        &self,
+        client: IpAddr,
+        name: Option<String>,
+    ) -> Result<Value, AuthApiError> {
+        if !self.anonymous.enabled() {
+            return Err(AuthApiError::AnonymousDisabled);
+        }
+        if let Err(wait) = self.anonymous.take(client, Instant::now()) {
+            tracing::warn!(%client, "anonymous sign-ups over the limit");
+            return Err(AuthApiError::RateLimited(wait));
+        }
+        let user = self
+            .store
+            .run(move |c| store::insert_anonymous(c, name.as_deref()))
+            .await
+            .map_err(internal)?;
+        tracing::info!(user = %user.id, "anonymous sign-in (kiosk)");
+        self.issue_session(user).await
+    }
+
     pub async fn sign_in(&self, email: &str, pw: &str) -> Result<Value, AuthApiError> {
         let email = normalize_email(email).map_err(|_| AuthApiError::InvalidCredentials)?;
         let found = self
@@ -146,7 +187,11 @@ impl AuthService {
             .map_err(internal)?;
         let stored = found
             .as_ref()
-            .map_or_else(|| password::decoy().to_owned(), |u| u.password_hash.clone());
+            .and_then(|u| match &u.identity {
+                Identity::Email { password_hash, .. } => Some(password_hash.clone()),
+                Identity::Anonymous => None,
+            })
+            .unwrap_or_else(|| password::decoy().to_owned());
         let pw = pw.to_owned();
         let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored))
             .await
@@ -186,7 +231,7 @@ impl AuthService {
         let token = creds.bearer().ok_or(AuthApiError::NoAuthorization)?;
         let principal = Principal::from_token(&self.keys, token)
             .map_err(|e| AuthApiError::BadJwt(e.to_string()))?;
-        let Principal::User(u) = principal else {
+        let Some(uid) = principal.user_id() else {
             return Err(AuthApiError::BadJwt("not a user token".into()));
         };
         let claims: tokens::AccessClaims = self
@@ -194,7 +239,7 @@ impl AuthService {
             .verify_as(token)
             .map_err(|e| AuthApiError::BadJwt(e.to_string()))?;
         let sid = claims.session_id.clone();
-        let id = u.id.clone();
+        let id = uid.to_owned();
         let (user, alive) = self
             .store
             .run(move |c| Ok((store::find_by_id(c, &id)?, store::session_alive(c, &sid)?)))

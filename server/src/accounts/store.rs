@@ -23,13 +23,45 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: String,
-    pub email: String,
-    pub password_hash: String,
-    pub role: AppRole,
+    pub identity: Identity,
     pub name: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub last_sign_in_at: Option<String>,
+}
+
+/// How a user signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// Email and password: a customer or a staff member.
+    Email {
+        email: String,
+        password_hash: String,
+        role: AppRole,
+    },
+    /// An anonymous sign-in (GoTrue's `is_anonymous`): a kiosk, with no email, password or
+    /// app role. It keeps its identity only as long as it keeps its refresh token.
+    Anonymous,
+}
+
+impl UserRecord {
+    pub fn email(&self) -> Option<&str> {
+        match &self.identity {
+            Identity::Email { email, .. } => Some(email),
+            Identity::Anonymous => None,
+        }
+    }
+
+    pub fn role(&self) -> Option<AppRole> {
+        match &self.identity {
+            Identity::Email { role, .. } => Some(*role),
+            Identity::Anonymous => None,
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.identity == Identity::Anonymous
+    }
 }
 
 /// What presenting a refresh token found.
@@ -52,17 +84,26 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
 }
 
-const USER_COLS: &str =
-    "id, email, password_hash, app_role, name, created_at, updated_at, last_sign_in_at";
+const USER_COLS: &str = "id, email, password_hash, app_role, name, created_at, updated_at, \
+     last_sign_in_at, is_anonymous";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
-    let role: String = r.get(3)?;
+    let anonymous: bool = r.get(8)?;
+    // The table's CHECK makes email, password and role present exactly for non-anonymous users.
+    let identity = if anonymous {
+        Identity::Anonymous
+    } else {
+        let role: String = r.get(3)?;
+        Identity::Email {
+            email: r.get(1)?,
+            password_hash: r.get(2)?,
+            // The CHECK constraint keeps other values out; customer is the least privilege anyway.
+            role: AppRole::parse(&role).unwrap_or(AppRole::Customer),
+        }
+    };
     Ok(UserRecord {
         id: r.get(0)?,
-        email: r.get(1)?,
-        password_hash: r.get(2)?,
-        // The CHECK constraint keeps other values out; customer is the least privilege anyway.
-        role: AppRole::parse(&role).unwrap_or(AppRole::Customer),
+        identity,
         name: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
@@ -156,6 +197,18 @@ pub fn insert_user(
         }
         Err(e) => return Err(e.into()),
     }
+    find_by_id(c, &id)?.ok_or_else(|| StoreError::Worker("inserted user vanished".into()))
+}
+
+/// Creates an anonymous user (a kiosk identity).
+pub fn insert_anonymous(c: &Connection, name: Option<&str>) -> Result<UserRecord, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let ts = now();
+    c.execute(
+        "INSERT INTO users (id, name, is_anonymous, created_at, updated_at)
+         VALUES (?1, ?2, 1, ?3, ?3)",
+        params![id, name, ts],
+    )?;
     find_by_id(c, &id)?.ok_or_else(|| StoreError::Worker("inserted user vanished".into()))
 }
 
@@ -341,10 +394,19 @@ mod tests {
             assert_eq!(revoke(c, &u.id, None, LogoutScope::Global)?, 1);
             assert!(!session_alive(c, "s2")?);
             let up = upsert_user(c, "b@x.test", "h2", AppRole::Customer, None)?;
+            assert_eq!(up.id, u.id);
             assert_eq!(
-                (up.id, up.role, up.password_hash.as_str()),
-                (u.id, AppRole::Customer, "h2")
+                up.identity,
+                Identity::Email {
+                    email: "b@x.test".into(),
+                    password_hash: "h2".into(),
+                    role: AppRole::Customer
+                }
             );
+            let k = insert_anonymous(c, None)?;
+            assert!(k.is_anonymous() && k.email().is_none() && k.role().is_none());
+            insert_refresh(c, "k", &k.id, "ks")?;
+            assert!(session_alive(c, "ks")?);
             Ok(())
         })
         .unwrap();

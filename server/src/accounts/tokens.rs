@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::store::UserRecord;
+use super::store::{Identity, UserRecord};
 use crate::jwt::Keys;
 
 /// The access token's claims, as GoTrue issues them. The authorization layer reads `role`,
@@ -29,7 +29,13 @@ pub struct AccessClaims {
 }
 
 pub fn app_metadata(u: &UserRecord) -> Value {
-    json!({"provider": "email", "providers": ["email"], "role": u.role.as_str()})
+    match &u.identity {
+        Identity::Email { role, .. } => {
+            json!({"provider": "email", "providers": ["email"], "role": role.as_str()})
+        }
+        // No app role: an anonymous user is neither a customer nor staff.
+        Identity::Anonymous => json!({"provider": "anonymous", "providers": ["anonymous"]}),
+    }
 }
 
 pub fn user_metadata(u: &UserRecord) -> Value {
@@ -41,21 +47,22 @@ pub fn user_metadata(u: &UserRecord) -> Value {
 
 /// The GoTrue `User` object.
 pub fn user_json(u: &UserRecord) -> Value {
+    let confirmed = (!u.is_anonymous()).then_some(&u.created_at);
     json!({
         "id": u.id,
         "aud": "authenticated",
         "role": "authenticated",
-        "email": u.email,
-        "email_confirmed_at": u.created_at,
+        "email": u.email().unwrap_or_default(),
+        "email_confirmed_at": confirmed,
         "phone": "",
-        "confirmed_at": u.created_at,
+        "confirmed_at": confirmed,
         "last_sign_in_at": u.last_sign_in_at,
         "app_metadata": app_metadata(u),
         "user_metadata": user_metadata(u),
         "identities": [],
         "created_at": u.created_at,
         "updated_at": u.updated_at,
-        "is_anonymous": false,
+        "is_anonymous": u.is_anonymous(),
     })
 }
 
@@ -67,21 +74,26 @@ pub fn access_token(
     ttl_secs: u64,
 ) -> (String, i64) {
     let exp = now.saturating_add(ttl_secs.min(i64::MAX as u64) as i64);
+    let method = if u.is_anonymous() {
+        "anonymous"
+    } else {
+        "password"
+    };
     let claims = AccessClaims {
         aud: "authenticated".into(),
         exp,
         iat: now,
         iss: "concierge/auth/v1".into(),
         sub: u.id.clone(),
-        email: u.email.clone(),
+        email: u.email().unwrap_or_default().to_owned(),
         phone: String::new(),
         app_metadata: app_metadata(u),
         user_metadata: user_metadata(u),
         role: "authenticated".into(),
         aal: "aal1".into(),
-        amr: json!([{"method": "password", "timestamp": now}]),
+        amr: json!([{"method": method, "timestamp": now}]),
         session_id: session_id.to_owned(),
-        is_anonymous: false,
+        is_anonymous: u.is_anonymous(),
     };
     (keys.sign_as(&claims), exp)
 }
@@ -106,16 +118,18 @@ mod tests {
     use super::*;
     use concierge_wire::AppRole;
 
-    use crate::authz::{Principal, User};
+    use crate::authz::{Kiosk, Principal, User};
 
     #[test]
     fn access_tokens_become_user_principals() {
         let keys = Keys::new("s");
         let u = UserRecord {
             id: "11111111-1111-4111-8111-111111111111".into(),
-            email: "p@x.test".into(),
-            password_hash: String::new(),
-            role: AppRole::Staff,
+            identity: Identity::Email {
+                email: "p@x.test".into(),
+                password_hash: String::new(),
+                role: AppRole::Staff,
+            },
             name: Some("Priya Sharma".into()),
             created_at: "c".into(),
             updated_at: "u".into(),
@@ -135,6 +149,20 @@ mod tests {
         );
         let (old, _) = access_token(&keys, &u, "sid", now - 100, 60);
         assert!(Principal::from_token(&keys, &old).is_err(), "expired");
+        // An anonymous user's token names a kiosk.
+        let k = UserRecord {
+            identity: Identity::Anonymous,
+            name: None,
+            ..u.clone()
+        };
+        let (tok, exp) = access_token(&keys, &k, "sid", now, 60);
+        assert_eq!(
+            Principal::from_token(&keys, &tok).unwrap(),
+            Principal::Kiosk(Kiosk {
+                id: k.id.clone(),
+                exp
+            })
+        );
         let r = new_refresh_token();
         assert_eq!(r.len(), 64);
         assert_ne!(r, new_refresh_token());

@@ -1,10 +1,11 @@
 //! The `/auth/v1` routes: each checks the API key first, then reads its body, and answers
 //! errors in GoTrue's shapes.
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -15,6 +16,8 @@ use super::error::{API_VERSION, API_VERSION_HEADER, AuthApiError, Rendered};
 use super::store::LogoutScope;
 use super::tokens;
 use crate::accounts::clean_name;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
 use crate::credentials::Credentials;
 use crate::state::AppState;
 
@@ -70,8 +73,18 @@ fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// The client's address, as the listener saw it (no proxy header is trusted). A router
+/// served without connection info (in-process tests) counts everyone as one client.
+fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    connect.map_or(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        |Extension(ConnectInfo(a))| a.ip(),
+    )
+}
+
 async fn signup(
     State(s): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     creds: Credentials,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -84,9 +97,13 @@ async fn signup(
                 .and_then(|d| d.get("name"))
                 .and_then(Value::as_str),
         );
-        s.auth
-            .sign_up(str_field(&b, "email"), str_field(&b, "password"), name)
-            .await
+        let (email, password) = (str_field(&b, "email"), str_field(&b, "password"));
+        // supabase-js `signInAnonymously()` sends neither (GoTrue's rule for an anonymous
+        // sign-up: no email, no phone, no password).
+        if email.is_empty() && password.is_empty() && str_field(&b, "phone").is_empty() {
+            return s.auth.sign_up_anonymously(client_ip(connect), name).await;
+        }
+        s.auth.sign_up(email, password, name).await
     }
     .await;
     answer(headers, r)

@@ -1,11 +1,14 @@
 //! The one authorization layer. REST handlers, the write path and realtime delivery all ask
 //! this module; nothing else decides who may see or change what.
 //!
-//! It mirrors the row-level security in `supabase/migrations/0001_concierge.sql`, one module
+//! It mirrors the row-level security in `supabase/migrations/0002_rules_level.sql`, one module
 //! per table, each rule naming the SQL grant or policy it stands for:
 //! - [`catalogue`] (`hotels` and `events`): anyone with a key reads it.
-//! - [`kiosk_results`]: read by the kiosk holding the session id, named with
-//!   `session_id=eq.<id>`; written only by the search endpoint (as the service role).
+//! - [`kiosk_results`]: read only by the kiosk identity (an anonymous sign-in) that claimed
+//!   the session in [`kiosk_sessions`]; written only by the search endpoint (as the service
+//!   role). While `--legacy-anon-kiosk-reads` is on, the bare anon key still reads one
+//!   session's results by naming it with `session_id=eq.<id>`.
+//! - [`kiosk_sessions`]: a kiosk claims the session ids it shows, and reads its own claims.
 //! - [`sessions`]: a **customer** reads and writes only their own requests and may only end
 //!   one; a **staff** member reads the pending requests and their own, and walks them through
 //!   the lifecycle in [`concierge_wire::SessionStatus`].
@@ -19,6 +22,7 @@
 
 mod catalogue;
 mod kiosk_results;
+mod kiosk_sessions;
 pub mod principal;
 mod sessions;
 #[cfg(test)]
@@ -26,7 +30,7 @@ mod testing;
 
 use concierge_wire::filter::Filter;
 
-pub use principal::{AuthError, Principal, User};
+pub use principal::{AuthError, Kiosk, Principal, User};
 
 use crate::schema::{Row, Table};
 
@@ -93,8 +97,13 @@ pub enum RowScope {
 enum Caller<'a> {
     /// The bare anon key (`to anon` in SQL).
     Anon,
-    /// A signed-in user (`to authenticated`).
+    /// The anon key where `--legacy-anon-kiosk-reads` is on: [`Caller::Anon`] everywhere but
+    /// in `kiosk_results`.
+    LegacyKioskAnon,
+    /// A signed-in customer or staff member (`to authenticated`).
     User(&'a User),
+    /// An anonymous sign-in (`to authenticated`, `app_role() = 'kiosk'` in SQL).
+    Kiosk(&'a Kiosk),
 }
 
 impl Caller<'_> {
@@ -103,15 +112,17 @@ impl Caller<'_> {
         match p {
             Principal::ServiceRole => None,
             Principal::Anon => Some(Caller::Anon),
+            Principal::LegacyKioskAnon => Some(Caller::LegacyKioskAnon),
             Principal::User(u) => Some(Caller::User(u)),
+            Principal::Kiosk(k) => Some(Caller::Kiosk(k)),
         }
     }
 
     /// The database role, as errors name it.
     fn role(self) -> &'static str {
         match self {
-            Caller::Anon => "anon",
-            Caller::User(_) => "authenticated",
+            Caller::Anon | Caller::LegacyKioskAnon => "anon",
+            Caller::User(_) | Caller::Kiosk(_) => "authenticated",
         }
     }
 }
@@ -141,8 +152,15 @@ trait TableRules: Sync {
         Ok(())
     }
 
-    /// An update's patch, before it runs: the columns the server writes itself.
-    fn before_update(&self, _who: Caller<'_>, _patch: &mut Row, _now: &str) -> Result<(), Denied> {
+    /// An update's patch for one row `old`, before it runs: the columns the server writes
+    /// itself (a `BEFORE UPDATE` trigger in SQL, which sees the old row too).
+    fn before_update(
+        &self,
+        _who: Caller<'_>,
+        _old: &Row,
+        _patch: &mut Row,
+        _now: &str,
+    ) -> Result<(), Denied> {
         Ok(())
     }
 
@@ -156,6 +174,7 @@ fn rules(table: Table) -> &'static dyn TableRules {
         Table::Hotels => &catalogue::Catalogue(Table::Hotels),
         Table::Events => &catalogue::Catalogue(Table::Events),
         Table::KioskResults => &kiosk_results::KioskResults,
+        Table::KioskSessions => &kiosk_sessions::KioskSessions,
         Table::Sessions => &sessions::Sessions,
     }
 }
@@ -182,7 +201,7 @@ pub fn check_subscribe(p: &Principal, table: Table, filter: Option<&Filter>) -> 
 
 /// Row-level visibility for realtime delivery, evaluated per change and subscriber: the
 /// in-memory twin of [`row_scope`] (each table's tests check the two against each other).
-/// Subscription-time checks already pinned anon to one kiosk session.
+/// Subscription-time checks already pinned the legacy anon reader to one kiosk session.
 pub fn row_visible(p: &Principal, table: Table, row: &Row) -> bool {
     match Caller::of(p) {
         None => true,
@@ -207,16 +226,18 @@ pub fn prepare_insert(p: &Principal, table: Table, row: &mut Row) -> Result<(), 
     }
 }
 
-/// Adjusts an update's patch before it runs (columns the server stamps itself).
+/// Adjusts an update's patch for the row `old` before it runs (columns the server stamps
+/// itself, from the old row and the token).
 pub fn prepare_update(
     p: &Principal,
     table: Table,
+    old: &Row,
     patch: &mut Row,
     now: &str,
 ) -> Result<(), Denied> {
     match Caller::of(p) {
         None => Ok(()),
-        Some(who) => rules(table).before_update(who, patch, now),
+        Some(who) => rules(table).before_update(who, old, patch, now),
     }
 }
 

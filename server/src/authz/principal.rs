@@ -10,9 +10,23 @@ use crate::jwt::{Claims, Keys, TokenError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anon,
+    /// The anon key on a server that still lets it read one kiosk session's results by naming
+    /// the session id (`--legacy-anon-kiosk-reads`); otherwise exactly [`Principal::Anon`].
+    LegacyKioskAnon,
     ServiceRole,
     /// A signed-in user (`role: authenticated`), from a token our `/auth/v1` issued.
     User(User),
+    /// An anonymous sign-in (`role: authenticated`, `is_anonymous: true`): a kiosk. Neither a
+    /// customer nor staff; it claims kiosk sessions and reads their results.
+    Kiosk(Kiosk),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kiosk {
+    /// The anonymous user's id (`sub`), a canonical lowercase UUID.
+    pub id: String,
+    /// Token expiry (Unix seconds).
+    pub exp: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +61,8 @@ struct TokenClaims {
     app_metadata: Option<Value>,
     #[serde(default)]
     user_metadata: Option<Value>,
+    #[serde(default)]
+    is_anonymous: bool,
 }
 
 impl Principal {
@@ -58,10 +74,20 @@ impl Principal {
         }
     }
 
+    /// The signed-in user's id (`sub`), for users and kiosks alike.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::User(u) => Some(&u.id),
+            Principal::Kiosk(k) => Some(&k.id),
+            _ => None,
+        }
+    }
+
     /// Verifies `token` (signature, HS256 only, expiry) and maps its claims.
     pub fn from_token(keys: &Keys, token: &str) -> Result<Principal, AuthError> {
         let c: TokenClaims = keys.verify_as(token)?;
         match c.role.as_str() {
+            "anon" if keys.legacy_anon_kiosk_reads() => Ok(Principal::LegacyKioskAnon),
             "anon" => Ok(Principal::Anon),
             "service_role" => Ok(Principal::ServiceRole),
             "authenticated" => {
@@ -72,6 +98,9 @@ impl Principal {
                 let id = uuid::Uuid::parse_str(sub)
                     .map_err(|_| AuthError::BadClaim("sub is not a UUID"))?
                     .to_string();
+                if c.is_anonymous {
+                    return Ok(Principal::Kiosk(Kiosk { id, exp: c.exp }));
+                }
                 let role = match c.app_metadata.as_ref().and_then(|m| m.get("role")) {
                     None => AppRole::Customer,
                     Some(Value::String(r)) => {
@@ -98,16 +127,19 @@ impl Principal {
 
     pub fn role(&self) -> &'static str {
         match self {
-            Principal::Anon => "anon",
+            Principal::Anon | Principal::LegacyKioskAnon => "anon",
             Principal::ServiceRole => "service_role",
-            Principal::User(_) => "authenticated",
+            Principal::User(_) | Principal::Kiosk(_) => "authenticated",
         }
     }
 
     /// Whether this principal is a signed-in user rather than a bare API key (PostgREST
     /// answers 403 instead of 401 then).
     pub fn is_authenticated(&self) -> bool {
-        matches!(self, Principal::ServiceRole | Principal::User(_))
+        matches!(
+            self,
+            Principal::ServiceRole | Principal::User(_) | Principal::Kiosk(_)
+        )
     }
 
     /// When the token this principal came from expires (user tokens only; API keys are long
@@ -115,6 +147,7 @@ impl Principal {
     pub fn expires_at(&self) -> Option<i64> {
         match self {
             Principal::User(u) => Some(u.exp),
+            Principal::Kiosk(k) => Some(k.exp),
             _ => None,
         }
     }
@@ -197,6 +230,24 @@ mod tests {
                 "{bad}"
             );
         }
+        // An anonymous sign-in is a kiosk, whatever app role it claims.
+        let kiosk = tok(
+            serde_json::json!({"role": "authenticated", "sub": ME, "exp": 4_000_000_000i64,
+            "is_anonymous": true, "app_metadata": {"provider": "anonymous", "role": "staff"}}),
+        );
+        assert_eq!(
+            Principal::from_token(&k, &kiosk),
+            Ok(Principal::Kiosk(Kiosk {
+                id: ME.into(),
+                exp: 4_000_000_000
+            }))
+        );
+        // The anon key is the legacy kiosk reader only where the server says so.
+        let legacy = Keys::new("s").with_legacy_anon_kiosk_reads(true);
+        assert_eq!(
+            Principal::from_token(&legacy, &legacy.anon_key()),
+            Ok(Principal::LegacyKioskAnon)
+        );
         // Expired and wrongly signed user tokens.
         let expired = tok(serde_json::json!({"role": "authenticated", "sub": ME, "exp": 1000}));
         assert!(matches!(

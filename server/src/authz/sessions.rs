@@ -34,15 +34,19 @@ fn token_name(u: &User) -> Value {
 
 impl TableRules for Sessions {
     /// `grant select, insert, update on public.sessions to authenticated` (nothing to anon, no
-    /// deletes); the insert is only for customers (`not public.is_staff()` in
-    /// `sessions_customer_insert`).
+    /// deletes); the insert is only for customers (`app_role() = 'customer'` in
+    /// `sessions_customer_insert`). A kiosk is authenticated too: it may ask, and reaches no row.
     fn grant(&self, who: Caller<'_>, action: Action, _filters: &[Filter]) -> Result<(), Denied> {
-        let Caller::User(u) = who else {
-            return Err(Denied::no_grant(Table::Sessions, action));
+        let role = match who {
+            Caller::User(u) => Some(u.role),
+            Caller::Kiosk(_) => None,
+            Caller::Anon | Caller::LegacyKioskAnon => {
+                return Err(Denied::no_grant(Table::Sessions, action));
+            }
         };
-        match (action, u.role) {
+        match (action, role) {
             (Action::Select | Action::Update, _) => Ok(()),
-            (Action::Insert, AppRole::Customer) => Ok(()),
+            (Action::Insert, Some(AppRole::Customer)) => Ok(()),
             _ => Err(Denied::no_grant(Table::Sessions, action)),
         }
     }
@@ -78,7 +82,7 @@ impl TableRules for Sessions {
     /// `sessions_customer_insert`: `customer_id = auth.uid() and status = 'pending' and
     /// staff_id is null and staff_name is null and ended_at is null`. Like a column default
     /// forced by a trigger, the server fills in what is missing (the customer, `pending`) and
-    /// stamps the requester's name from the token.
+    /// stamps the requester's name from the token; `id` and `created_at` are the server's.
     fn on_insert(&self, who: Caller<'_>, row: &mut Row) -> Result<(), Denied> {
         let Caller::User(u) = who else {
             return Err(Denied::no_grant(Table::Sessions, Action::Insert));
@@ -86,6 +90,9 @@ impl TableRules for Sessions {
         if u.role != AppRole::Customer {
             return Err(Denied::no_grant(Table::Sessions, Action::Insert));
         }
+        // The row's identity and times are the server's (the writer fills them in).
+        row.remove("id");
+        row.remove("created_at");
         match row.get("customer_id") {
             None | Some(Value::Null) => {
                 row.insert("customer_id".into(), Value::String(u.id.clone()));
@@ -114,17 +121,32 @@ impl TableRules for Sessions {
         Ok(())
     }
 
-    /// When staff assign a session to themselves the name written is the one in their token,
-    /// whatever the client sent; ending a session stamps `ended_at`. (The migration leaves
-    /// both to the client; this server does not trust it with them.)
-    fn before_update(&self, who: Caller<'_>, patch: &mut Row, now: &str) -> Result<(), Denied> {
+    /// `sessions_guard`'s stamps, per row: `ended_at` is the server's, set when the session
+    /// moves into an ended status and otherwise kept whatever the patch says (ending twice
+    /// keeps the first time); `staff_name` is the accepting staff member's token name, set on
+    /// accept (leaving `pending`) and otherwise kept. A customer who sends a `staff_name` is
+    /// refused by [`Sessions::on_update`] instead, as in SQL.
+    fn before_update(
+        &self,
+        who: Caller<'_>,
+        old: &Row,
+        patch: &mut Row,
+        now: &str,
+    ) -> Result<(), Denied> {
         let Caller::User(u) = who else { return Ok(()) };
-        if u.role == AppRole::Staff && text(patch, "staff_id") == Some(u.id.as_str()) {
-            patch.insert("staff_name".into(), token_name(u));
+        if u.role == AppRole::Staff {
+            if status(old) == Some(SessionStatus::Pending) {
+                patch.insert("staff_name".into(), token_name(u));
+            } else {
+                patch.remove("staff_name");
+            }
         }
-        if status(patch).is_some_and(SessionStatus::is_ended)
-            && patch.get("ended_at").is_none_or(Value::is_null)
-        {
+        patch.remove("ended_at");
+        let to = match patch.get("status") {
+            Some(_) => status(patch),
+            None => status(old),
+        };
+        if to != status(old) && to.is_some_and(SessionStatus::is_ended) {
             patch.insert("ended_at".into(), Value::String(now.to_owned()));
         }
         Ok(())

@@ -3,7 +3,7 @@
 use concierge_wire::{AppRole, Filter};
 use serde_json::Value;
 
-use super::{Principal, User};
+use super::{Kiosk, Principal, User};
 use crate::schema::Row;
 
 pub const ME: &str = "11111111-1111-4111-8111-111111111111";
@@ -19,6 +19,13 @@ pub fn user(role: AppRole, id: &str) -> Principal {
         id: id.into(),
         role,
         name: Some(format!("{id}-name")),
+        exp: 4_000_000_000,
+    })
+}
+
+pub fn kiosk(id: &str) -> Principal {
+    Principal::Kiosk(Kiosk {
+        id: id.into(),
         exp: 4_000_000_000,
     })
 }

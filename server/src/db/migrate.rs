@@ -90,6 +90,59 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sessions ADD COLUMN customer_name TEXT;
     "#,
+    // 4: kiosk privacy (issue 15; `supabase/migrations/0002_rules_level.sql` is its twin). A
+    // kiosk is an anonymous sign-in; it claims the session ids it shows in `kiosk_sessions`
+    // (once: the primary key), and each result carries the claim's owner, derived by the writer
+    // (`ColDefault::KioskOwner`), so only that kiosk reads it. No foreign key to `users`: the
+    // owner is a token's `sub`, and the claims go when the results expire.
+    r#"
+    CREATE TABLE kiosk_sessions (
+        id         TEXT PRIMARY KEY NOT NULL,
+        owner_id   TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX kiosk_sessions_owner ON kiosk_sessions (owner_id);
+    ALTER TABLE kiosk_results ADD COLUMN owner_id TEXT;
+    CREATE INDEX kiosk_results_owner ON kiosk_results (owner_id, created_at);
+    "#,
+    // 5: anonymous sign-ins (GoTrue's `is_anonymous`, the kiosks' identities): users without
+    // email, password or app role. SQLite cannot drop NOT NULL in place, so `users` is rebuilt
+    // (its refresh tokens with it, pointing at the new table before the old one is dropped, so
+    // that no ON DELETE CASCADE fires); renaming fixes the foreign key's table name.
+    r#"
+    CREATE TABLE users_v5 (
+        id              TEXT PRIMARY KEY NOT NULL,
+        email           TEXT UNIQUE,
+        password_hash   TEXT,
+        app_role        TEXT CHECK (app_role IN ('customer', 'staff')),
+        name            TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        last_sign_in_at TEXT,
+        is_anonymous    INTEGER NOT NULL DEFAULT 0 CHECK (is_anonymous IN (0, 1)),
+        CHECK ((is_anonymous = 1) = (email IS NULL AND password_hash IS NULL AND app_role IS NULL))
+    ) STRICT;
+    INSERT INTO users_v5 (id, email, password_hash, app_role, name, created_at, updated_at, last_sign_in_at)
+        SELECT id, email, password_hash, app_role, name, created_at, updated_at, last_sign_in_at FROM users;
+
+    CREATE TABLE refresh_tokens_v5 (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        user_id    TEXT NOT NULL REFERENCES users_v5 (id) ON DELETE CASCADE,
+        session_id TEXT NOT NULL,
+        revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO refresh_tokens_v5 (token_hash, user_id, session_id, revoked, created_at, updated_at)
+        SELECT token_hash, user_id, session_id, revoked, created_at, updated_at FROM refresh_tokens;
+
+    DROP TABLE refresh_tokens;
+    DROP TABLE users;
+    ALTER TABLE users_v5 RENAME TO users;
+    ALTER TABLE refresh_tokens_v5 RENAME TO refresh_tokens;
+    CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+    CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {
@@ -136,5 +189,58 @@ mod tests {
         assert_eq!((status.as_str(), name), ("pending", None));
         // Running again changes nothing.
         assert_eq!(apply(&mut conn).unwrap(), MIGRATIONS.len() as u32);
+    }
+
+    /// Rebuilding `users` for anonymous sign-ins keeps every account and its refresh tokens,
+    /// and the tokens still belong to `users` (deleting a user deletes its tokens).
+    #[test]
+    fn users_rebuild_keeps_accounts_and_tokens() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(4).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO users (id, email, password_hash, app_role, name, created_at, updated_at)
+             VALUES ('u1', 'a@x.test', 'h', 'staff', 'A', 't', 't');
+             INSERT INTO refresh_tokens (token_hash, user_id, session_id, created_at, updated_at)
+             VALUES ('r1', 'u1', 's1', 't', 't');",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let (email, anonymous): (String, bool) = conn
+            .query_row(
+                "SELECT email, is_anonymous FROM users WHERE id = 'u1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((email.as_str(), anonymous), ("a@x.test", false));
+        let tokens = |c: &Connection| -> i64 {
+            c.query_row("SELECT COUNT(*) FROM refresh_tokens", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(tokens(&conn), 1);
+        // An anonymous user has no email, password or role; a half-anonymous one is refused.
+        conn.execute_batch(
+            "INSERT INTO users (id, is_anonymous, created_at, updated_at) VALUES ('k1', 1, 't', 't')",
+        )
+        .unwrap();
+        assert!(
+            conn.execute_batch(
+                "INSERT INTO users (id, email, is_anonymous, created_at, updated_at)
+                 VALUES ('k2', 'k@x.test', 1, 't', 't')"
+            )
+            .is_err()
+        );
+        conn.execute_batch("DELETE FROM users WHERE id = 'u1'")
+            .unwrap();
+        assert_eq!(
+            tokens(&conn),
+            0,
+            "the foreign key follows the rebuilt table"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! SQLite storage: one writer connection (see [`writer`]) and a few read-only connections.
 //! WAL mode lets the readers run while the writer commits.
 
+mod derive;
 pub mod error;
 pub mod like;
 pub mod migrate;

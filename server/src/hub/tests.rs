@@ -67,8 +67,18 @@ fn kiosk(id: u32, session: &str) -> Binding {
 #[test]
 fn eq_index_delivers_only_to_the_matching_session() {
     let hub = Hub::new(Limits::default());
-    let (_a, mut ra) = channel(&hub, Principal::Anon, Vsn::V2, vec![kiosk(7, "A")]);
-    let (b, mut rb) = channel(&hub, Principal::Anon, Vsn::V1, vec![kiosk(8, "B")]);
+    let (_a, mut ra) = channel(
+        &hub,
+        Principal::LegacyKioskAnon,
+        Vsn::V2,
+        vec![kiosk(7, "A")],
+    );
+    let (b, mut rb) = channel(
+        &hub,
+        Principal::LegacyKioskAnon,
+        Vsn::V1,
+        vec![kiosk(8, "B")],
+    );
     let c = change(
         Table::KioskResults,
         ChangeType::Insert,
@@ -105,7 +115,7 @@ fn one_frame_per_channel_when_several_bindings_match() {
     };
     let (_a, mut ra) = channel(
         &hub,
-        Principal::Anon,
+        Principal::LegacyKioskAnon,
         Vsn::V2,
         vec![kiosk(1, "A"), kiosk(2, "A"), all],
     );

@@ -89,11 +89,18 @@ pub fn compile(
                 // A wildcard covers the tables this principal may watch unfiltered.
                 Table::ALL
                     .into_iter()
+                    .filter(|t| t.published())
                     .filter(|t| authz::check_subscribe(principal, *t, None).is_ok())
                     .collect()
             }
             Some(name) => {
                 let t = Table::parse(name).ok_or_else(|| unable(spec, "no such table"))?;
+                if !t.published() {
+                    return Err(unable(
+                        spec,
+                        "the table is not in the supabase_realtime publication",
+                    ));
+                }
                 authz::check_subscribe(principal, t, filter.as_ref())
                     .map_err(|d| unable(spec, &d.to_string()))?;
                 vec![t]
@@ -190,7 +197,8 @@ mod tests {
 
     #[test]
     fn validation_errors_are_clear() {
-        let anon = Principal::Anon;
+        // The anon key as the app's kiosk uses it today (`--legacy-anon-kiosk-reads`).
+        let anon = Principal::LegacyKioskAnon;
         let e = compile(&anon, &[spec(ChangeEvent::All, Some("nope"), None)]).unwrap_err();
         assert!(e.starts_with("Unable to subscribe"), "{e}");
         let e = compile(
@@ -226,12 +234,25 @@ mod tests {
             .len(),
             1
         );
+        // Without the legacy switch the bare anon key watches no kiosk's results.
+        let e = compile(
+            &Principal::Anon,
+            &[spec(
+                ChangeEvent::Insert,
+                Some("kiosk_results"),
+                Some("session_id=eq.k1"),
+            )],
+        )
+        .unwrap_err();
+        assert!(e.contains("permission denied"), "{e}");
         // Wildcard: only what anon may watch unfiltered.
         let b = compile(&anon, &[spec(ChangeEvent::All, None, None)]).unwrap();
         assert_eq!(
             b.iter().map(|b| b.table).collect::<Vec<_>>(),
-            vec![Table::Hotels, Table::Events]
+            vec![Table::Events]
         );
+        let e = compile(&anon, &[spec(ChangeEvent::All, Some("hotels"), None)]).unwrap_err();
+        assert!(e.contains("publication"), "{e}");
         assert_eq!(
             compile(
                 &Principal::ServiceRole,
@@ -239,7 +260,8 @@ mod tests {
             )
             .unwrap()
             .len(),
-            4
+            3,
+            "every published table"
         );
         // An empty filter is no filter.
         assert!(

@@ -31,7 +31,12 @@ fn customers_see_and_touch_only_their_own_sessions() {
     let me = user(AppRole::Customer, ME);
     assert!(check(&me, Table::Sessions, Action::Select, &[]).is_ok());
     assert!(check(&me, Table::Sessions, Action::Delete, &[f("id=eq.1")]).is_err());
-    assert!(check(&me, Table::KioskResults, Action::Select, &[]).is_err());
+    // Kiosk results: a customer may ask (the grant is to `authenticated`), and owns none.
+    assert!(!row_visible(
+        &me,
+        Table::KioskResults,
+        &row(serde_json::json!({"session_id": "k", "owner_id": OTHER}))
+    ));
     assert!(row_visible(
         &me,
         Table::Sessions,
@@ -137,9 +142,29 @@ fn customers_see_and_touch_only_their_own_sessions() {
     );
     assert!(check_update(&me, Table::Sessions, &old, &with(ok, "staff_id", ME.into())).is_err());
 
-    let mut patch = row(serde_json::json!({"status": "completed"}));
-    prepare_update(&me, Table::Sessions, &mut patch, "2026-01-01T00:00:01Z").unwrap();
+    // The end time is the server's: stamped when the session ends, otherwise kept, whatever
+    // the patch says (the rule book's `customer-end-time-is-the-server`,
+    // `customer-cannot-set-end-without-ending`, `customer-ended-session-stays-ended`).
+    let mut patch =
+        row(serde_json::json!({"status": "completed", "ended_at": "2020-01-01T00:00:00Z"}));
+    prepare_update(
+        &me,
+        Table::Sessions,
+        &old,
+        &mut patch,
+        "2026-01-01T00:00:01Z",
+    )
+    .unwrap();
     assert_eq!(patch["ended_at"], "2026-01-01T00:00:01Z");
+    let mut patch = row(serde_json::json!({"ended_at": "2020-01-01T00:00:00Z"}));
+    prepare_update(&me, Table::Sessions, &old, &mut patch, "t").unwrap();
+    assert!(patch.get("ended_at").is_none(), "kept, not set");
+    let mut patch = row(serde_json::json!({"status": "completed"}));
+    prepare_update(&me, Table::Sessions, &done, &mut patch, "t").unwrap();
+    assert!(
+        patch.get("ended_at").is_none(),
+        "ending twice keeps the first end"
+    );
 }
 
 #[test]
@@ -211,9 +236,13 @@ fn staff_see_pending_and_their_own_and_follow_the_lifecycle() {
     // The name written on accept is the token's, whatever the client sent.
     let mut patch =
         row(serde_json::json!({"status": "waiting", "staff_id": ME, "staff_name": "Mallory"}));
-    prepare_update(&st, Table::Sessions, &mut patch, "t").unwrap();
+    prepare_update(&st, Table::Sessions, &pending, &mut patch, "t").unwrap();
     assert_eq!(patch["staff_name"], format!("{ME}-name"));
     assert!(patch.get("ended_at").is_none());
+    // After accept the name is kept: a later one is ignored, not stored.
+    let mut patch = row(serde_json::json!({"staff_name": "Someone Else"}));
+    prepare_update(&st, Table::Sessions, &live, &mut patch, "t").unwrap();
+    assert!(patch.get("staff_name").is_none());
 }
 
 #[test]

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
-use super::validate::{check_value, known_keys};
+use super::validate::{check_value, known_keys, set_clause};
 use super::{Change, ChangeSink};
 use crate::authz::{self, Principal};
 use crate::db::error::classify;
@@ -64,9 +64,14 @@ impl Inner {
             known_keys(table, row)?;
             let mut vals = Vec::with_capacity(cols.len());
             for c in &cols {
-                let given = row.get(c.name).filter(|_| c.name != "updated_at");
+                let given = row
+                    .get(c.name)
+                    .filter(|_| c.name != "updated_at" && !c.default.is_derived());
                 let v = match (given, c.default) {
                     (Some(v), _) => value::from_json(c, v)?,
+                    (None, ColDefault::KioskOwner) => {
+                        crate::db::derive::kiosk_owner(&self.conn, row)?
+                    }
                     (None, ColDefault::NewUuid) => Sql::Text(uuid::Uuid::new_v4().to_string()),
                     (None, ColDefault::Now) => Sql::Text(ts.clone()),
                     (None, ColDefault::False) => Sql::Integer(0),
@@ -123,21 +128,11 @@ impl Inner {
     ) -> Result<Vec<Row>, DbError> {
         known_keys(table, &patch)?;
         let (_, ts) = self.next_ts();
-        authz::prepare_update(principal, table, &mut patch, &ts)?;
         if let Some(u) = table.updated_at() {
             patch.insert(u.name.to_owned(), Value::String(ts.clone()));
         }
         let cols = sql::all_columns(table);
-        let mut sets = Vec::new();
-        let mut set_params = Vec::new();
-        for c in &cols {
-            if let Some(v) = patch.get(c.name) {
-                let v = value::from_json(c, v)?;
-                check_value(table, c, &v)?;
-                sets.push(format!("{} = ?", sql::quote(c.name)));
-                set_params.push(v);
-            }
-        }
+        let (sets, _) = set_clause(table, &cols, &patch)?;
         if sets.is_empty() {
             // Nothing to change (`{}` on a table without updated_at): a no-op, no events.
             return Ok(Vec::new());
@@ -163,17 +158,21 @@ impl Inner {
                     value::row_to_json(r, &cols)
                 })?
                 .collect::<Result<_, _>>()?;
-            let text = format!(
-                "UPDATE {} SET {} WHERE {} = ? RETURNING {}",
-                sql::quote(table.name()),
-                sets.join(", "),
-                sql::quote(pk.name),
-                sql::column_list(&cols)
-            );
-            let mut stmt = tx.prepare_cached(&text)?;
             for old_row in old_rows {
+                // The server's own columns depend on the row (a BEFORE UPDATE trigger).
+                let mut row_patch = patch.clone();
+                authz::prepare_update(principal, table, &old_row, &mut row_patch, &ts)?;
+                let (sets, set_params) = set_clause(table, &cols, &row_patch)?;
+                let text = format!(
+                    "UPDATE {} SET {} WHERE {} = ? RETURNING {}",
+                    sql::quote(table.name()),
+                    sets.join(", "),
+                    sql::quote(pk.name),
+                    sql::column_list(&cols)
+                );
+                let mut stmt = tx.prepare_cached(&text)?;
                 let old = value::from_json(pk, old_row.get(pk.name).unwrap_or(&Value::Null))?;
-                let mut params = set_params.clone();
+                let mut params = set_params;
                 params.push(old.clone());
                 let row = stmt
                     .query_row(rusqlite::params_from_iter(params.iter()), |r| {

@@ -3,7 +3,7 @@
 
 use rusqlite::types::Value as Sql;
 
-use crate::db::{ColumnDef, DbError, Row, Table};
+use crate::db::{ColumnDef, DbError, Row, Table, sql, value};
 
 pub(super) fn check_value(table: Table, col: &ColumnDef, v: &Sql) -> Result<(), DbError> {
     match v {
@@ -18,6 +18,25 @@ pub(super) fn check_value(table: Table, col: &ColumnDef, v: &Sql) -> Result<(), 
         }),
         _ => Ok(()),
     }
+}
+
+/// `SET` terms and their parameters for the columns `patch` names, in column order.
+pub(super) fn set_clause(
+    table: Table,
+    cols: &[&'static ColumnDef],
+    patch: &Row,
+) -> Result<(Vec<String>, Vec<Sql>), DbError> {
+    let mut sets = Vec::new();
+    let mut params = Vec::new();
+    for c in cols {
+        if let Some(v) = patch.get(c.name) {
+            let v = value::from_json(c, v)?;
+            check_value(table, c, &v)?;
+            sets.push(format!("{} = ?", sql::quote(c.name)));
+            params.push(v);
+        }
+    }
+    Ok((sets, params))
 }
 
 /// Rejects keys that are not columns of `table`.

@@ -255,24 +255,21 @@ impl Socket {
                 let r = self.make_ref();
                 let hb = Message::new(PHOENIX_TOPIC, Event::Heartbeat, json!({}))
                     .with_refs(None, Some(r.clone()));
-                let send = self.push(&hb);
                 self.pending_heartbeat = Some(r);
                 self.heartbeat_at = Some(now + self.heartbeat_ms);
-                if let Some(send) = send {
-                    return SocketTick::Do(send);
-                }
+                self.push(&hb).map_or(SocketTick::Nothing, SocketTick::Do)
             }
             SocketState::Waiting if self.reconnect.is_due(now) => {
                 if hidden {
                     // phoenix.js: "Not reconnecting as page is hidden!" — wait for visible.
                     self.reconnect.cancel();
+                    SocketTick::Nothing
                 } else {
-                    return SocketTick::Do(self.connect());
+                    SocketTick::Do(self.connect())
                 }
             }
-            _ => {}
+            _ => SocketTick::Nothing,
         }
-        SocketTick::Nothing
     }
 
     /// The page became visible or the browser came online: reconnect now if down.

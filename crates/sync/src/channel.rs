@@ -3,9 +3,9 @@
 //! Lifecycle as in phoenix.js / realtime-js:
 //! - `phx_join` carries the **full** `config.postgres_changes` on every (re)join, plus the
 //!   `access_token` (the user's JWT, else the anon key — what supabase-js sends).
-//! - The ok reply's `postgres_changes` are checked **by index** against our bindings (event,
-//!   schema, table, filter; missing filter equals missing filter). A mismatch is a
-//!   configuration error: leave, report `ChannelError`, do not retry.
+//! - The ok reply's `postgres_changes` must echo our bindings **by index**
+//!   ([`ReplyPayload::bound_ids`]). A mismatch is a configuration error: leave, report
+//!   `ChannelError`, do not retry.
 //! - Join error reply, `phx_error`, or no reply within the push timeout (`TimedOut`, with a
 //!   `phx_leave`) → errored, rejoin after 1, 2, 5 then 10 s. A socket that closes errors
 //!   every channel; they rejoin at once when it reopens.
@@ -24,18 +24,33 @@
 
 use concierge_wire::phoenix::{Event, Message};
 use concierge_wire::realtime::{
-    BoundChange, ChangesPayload, JoinConfig, JoinPayload, PostgresChangeSpec, ReplyPayload,
-    ReplyStatus, SUBSCRIBED_TO_POSTGRES, SystemPayload,
+    ChangesPayload, JoinOutcome, JoinPayload, PostgresChangeSpec, PostgresNotice, ReplyPayload,
+    SystemPayload,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::Millis;
 use crate::backoff::Timer;
-use crate::refs::Refs;
-use crate::status::ChannelStatus;
+use crate::socket::Refs;
 
-mod phase;
-use phase::{Fault, Phase, Subscription};
+/// A channel's subscription status, as views see it (derived from the channel's phase).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ChannelStatus {
+    /// Not joined and not trying (realtime disabled, or waiting for the socket).
+    Idle,
+    /// `phx_join` sent, no reply yet.
+    Joining,
+    /// Joined; waiting for the server to confirm the Postgres subscription.
+    Joined,
+    /// Changes flow.
+    Subscribed,
+    /// The join (or a rejoin) got no reply in time; rejoining with backoff.
+    TimedOut,
+    /// The server closed the channel; no automatic rejoin.
+    Closed,
+    /// Join refused, channel crashed, socket lost, or bindings mismatch; the text says which.
+    ChannelError(String),
+}
 
 /// A channel's timings, fixed at creation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +74,58 @@ pub enum ChannelEvent {
     LateConfirm,
     /// Send this message (a `phx_leave` after a bindings mismatch).
     Send(Message),
+}
+
+/// Where the channel is: one enum from which its status, its join ref and its deadline are
+/// derived, instead of flags kept in step by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Not joined and not trying: before the first join.
+    Idle,
+    Joining {
+        join_ref: String,
+        deadline: Millis,
+    },
+    Joined {
+        join_ref: String,
+        sub: Subscription,
+    },
+    /// Waiting for the rejoin timer or the socket to reopen.
+    Errored(Fault),
+    /// Over for good: closed by the server or left (`None`), or a bindings mismatch (`Some`).
+    Ended(Option<String>),
+}
+
+/// Whether changes flow on a joined channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Subscription {
+    /// Waiting for the `system` confirmation; taken as confirmed at `grace_due` without it.
+    Pending {
+        grace_due: Millis,
+    },
+    Confirmed,
+    /// The server reported the Postgres subscription failed; the channel stays joined (the
+    /// server may retry) but nothing flows.
+    Failed(String),
+}
+
+/// Why a channel errored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fault {
+    /// No join reply within the push timeout.
+    TimedOut,
+    /// Join refused, channel crashed, socket lost; the text says which.
+    Error(String),
+}
+
+impl Phase {
+    /// The ref of the join this phase belongs to, while there is one.
+    fn join_ref(&self) -> Option<&str> {
+        match self {
+            Phase::Joining { join_ref, .. } | Phase::Joined { join_ref, .. } => Some(join_ref),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,12 +156,31 @@ impl Channel {
 
     /// Derived from the phase alone.
     pub fn status(&self) -> ChannelStatus {
-        self.phase.status()
+        match &self.phase {
+            Phase::Idle => ChannelStatus::Idle,
+            Phase::Joining { .. } => ChannelStatus::Joining,
+            Phase::Joined { sub, .. } => match sub {
+                Subscription::Pending { .. } => ChannelStatus::Joined,
+                Subscription::Confirmed => ChannelStatus::Subscribed,
+                Subscription::Failed(why) => ChannelStatus::ChannelError(why.clone()),
+            },
+            Phase::Errored(Fault::TimedOut) => ChannelStatus::TimedOut,
+            Phase::Errored(Fault::Error(why)) | Phase::Ended(Some(why)) => {
+                ChannelStatus::ChannelError(why.clone())
+            }
+            Phase::Ended(None) => ChannelStatus::Closed,
+        }
     }
 
     /// Changes flow (see the module docs for what that takes).
     pub fn is_confirmed(&self) -> bool {
-        self.phase.is_confirmed()
+        matches!(
+            self.phase,
+            Phase::Joined {
+                sub: Subscription::Confirmed,
+                ..
+            }
+        )
     }
 
     /// Ended for good: only the poller serves this query now.
@@ -102,15 +188,17 @@ impl Channel {
         matches!(self.phase, Phase::Ended(_))
     }
 
-    fn join_ref(&self) -> Option<&str> {
-        self.phase.join_ref()
-    }
-
+    /// The join timeout, the end of the grace period, or the rejoin timer.
     pub fn deadline(&self) -> Option<Millis> {
-        [self.phase.deadline(), self.rejoin.due]
-            .into_iter()
-            .flatten()
-            .min()
+        let phase = match &self.phase {
+            Phase::Joining { deadline, .. } => Some(*deadline),
+            Phase::Joined {
+                sub: Subscription::Pending { grace_due },
+                ..
+            } => Some(*grace_due),
+            _ => None,
+        };
+        [phase, self.rejoin.due].into_iter().flatten().min()
     }
 
     /// `phx_join` with a fresh ref, the full bindings and the token; `None` once ended. The
@@ -120,23 +208,8 @@ impl Channel {
             return None;
         }
         let join_ref = refs.fresh();
-        let mut other = Map::new();
-        other.insert("broadcast".into(), json!({"ack": false, "self": false}));
-        other.insert("presence".into(), json!({"key": "", "enabled": false}));
-        other.insert("private".into(), json!(false));
-        let payload = JoinPayload {
-            config: JoinConfig {
-                postgres_changes: self.bindings.clone(),
-                other,
-            },
-            access_token: Some(token.to_owned()),
-        };
-        let msg = Message::new(
-            self.topic.clone(),
-            Event::Join,
-            serde_json::to_value(payload).unwrap_or(Value::Null),
-        )
-        .with_refs(Some(join_ref.clone()), Some(join_ref.clone()));
+        let msg = JoinPayload::postgres_changes(self.bindings.clone(), token)
+            .into_message(self.topic.clone(), join_ref.clone());
         self.rejoin.cancel();
         self.phase = Phase::Joining {
             join_ref,
@@ -147,7 +220,7 @@ impl Channel {
 
     /// A message on this channel's current join, if there is one.
     fn push(&self, event: Event, payload: Value, refs: &mut Refs) -> Option<Message> {
-        let jr = self.join_ref()?.to_owned();
+        let jr = self.phase.join_ref()?.to_owned();
         Some(
             Message::new(self.topic.clone(), event, payload)
                 .with_refs(Some(jr), Some(refs.fresh())),
@@ -170,11 +243,8 @@ impl Channel {
 
     /// The socket (re)opened: join at once unless joined or ended.
     pub fn on_socket_open(&mut self, now: Millis, token: &str, refs: &mut Refs) -> Option<Message> {
-        if matches!(self.phase, Phase::Idle | Phase::Errored(_)) {
-            self.join(now, token, refs)
-        } else {
-            None
-        }
+        let waiting = matches!(self.phase, Phase::Idle | Phase::Errored(_));
+        waiting.then(|| self.join(now, token, refs)).flatten()
     }
 
     /// Join timeout, grace period, rejoin timer. Returns the messages to send, in order.
@@ -213,19 +283,10 @@ impl Channel {
         if msg.event == Event::PostgresChanges {
             return self.on_change(msg.payload);
         }
-        // Lifecycle messages: V2 frames carry the join_ref; V1 server frames carry none, and
-        // for phx_close / phx_error their `ref` is the join ref.
-        let Some(current) = self.join_ref().map(str::to_owned) else {
+        let Some(current) = self.phase.join_ref().map(str::to_owned) else {
             return ChannelEvent::Nothing;
         };
-        let belongs = match (&msg.join_ref, &msg.event) {
-            (Some(jr), _) => *jr == current,
-            (None, Event::Close | Event::Error) => {
-                msg.msg_ref.as_deref().is_none_or(|r| r == current)
-            }
-            (None, _) => true,
-        };
-        if !belongs {
+        if !msg.is_for_join(&current) {
             return ChannelEvent::Nothing; // "dropping outdated message"
         }
         match msg.event {
@@ -256,49 +317,23 @@ impl Channel {
             self.error(now, "malformed join reply".into());
             return ChannelEvent::Nothing;
         };
-        match reply.status {
-            ReplyStatus::Ok => {}
-            ReplyStatus::Error | ReplyStatus::Timeout => {
-                let reason = reply
-                    .response
-                    .get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("join refused")
-                    .chars()
-                    .take(200)
-                    .collect();
-                self.error(now, reason);
+        let ids = match reply.join_outcome(&self.bindings) {
+            JoinOutcome::Joined(ids) => ids,
+            JoinOutcome::Refused(reason) => {
+                let why = reason.unwrap_or("join refused").chars().take(200).collect();
+                self.error(now, why);
                 return ChannelEvent::Nothing;
             }
-        }
-        let server: Vec<BoundChange> = reply
-            .response
-            .get("postgres_changes")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
-        // realtime-js `_updatePostgresBindings`: entry i must echo binding i.
-        let mut ids = Vec::with_capacity(self.bindings.len());
-        for (i, b) in self.bindings.iter().enumerate() {
-            match server.get(i) {
-                Some(s)
-                    if s.spec.event == b.event
-                        && s.spec.schema == b.schema
-                        && s.spec.table == b.table
-                        && s.spec.filter == b.filter =>
-                {
-                    ids.push(s.id)
-                }
-                _ => {
-                    let leave = self.push(Event::Leave, json!({}), refs);
-                    self.phase = Phase::Ended(Some(
-                        "mismatch between server and client bindings for postgres changes".into(),
-                    ));
-                    self.rejoin.reset();
-                    return leave.map_or(ChannelEvent::Nothing, ChannelEvent::Send);
-                }
+            JoinOutcome::Mismatch => {
+                // realtime-js `_updatePostgresBindings`: a configuration error, not retried.
+                let leave = self.push(Event::Leave, json!({}), refs);
+                self.phase = Phase::Ended(Some(
+                    "mismatch between server and client bindings for postgres changes".into(),
+                ));
+                self.rejoin.reset();
+                return leave.map_or(ChannelEvent::Nothing, ChannelEvent::Send);
             }
-        }
+        };
         self.server_ids = ids;
         self.rejoin.reset();
         let Phase::Joining { join_ref, .. } = std::mem::replace(&mut self.phase, Phase::Idle)
@@ -320,21 +355,18 @@ impl Channel {
         let Phase::Joined { sub, .. } = &mut self.phase else {
             return ChannelEvent::Nothing;
         };
-        match (sys.extension.as_str(), sys.status.as_str()) {
-            ("postgres_changes", "ok") if sys.message == SUBSCRIBED_TO_POSTGRES => {
-                let late = *sub == Subscription::Confirmed;
-                *sub = Subscription::Confirmed;
-                if late {
-                    ChannelEvent::LateConfirm
-                } else {
-                    ChannelEvent::Nothing
+        match sys.postgres_notice() {
+            Some(PostgresNotice::Subscribed) => {
+                match std::mem::replace(sub, Subscription::Confirmed) {
+                    Subscription::Confirmed => ChannelEvent::LateConfirm,
+                    _ => ChannelEvent::Nothing,
                 }
             }
-            ("postgres_changes", "error") => {
-                *sub = Subscription::Failed(sys.message.chars().take(200).collect());
+            Some(PostgresNotice::Failed(why)) => {
+                *sub = Subscription::Failed(why.chars().take(200).collect());
                 ChannelEvent::Nothing
             }
-            _ => ChannelEvent::Nothing,
+            None => ChannelEvent::Nothing,
         }
     }
 
@@ -345,8 +377,7 @@ impl Channel {
         let Ok(p) = serde_json::from_value::<ChangesPayload>(payload) else {
             return ChannelEvent::Nothing;
         };
-        // realtime-js dispatches when one of its binding ids is in `ids`.
-        if !p.ids.is_empty() && !p.ids.iter().any(|id| self.server_ids.contains(id)) {
+        if !p.is_for(&self.server_ids) {
             return ChannelEvent::Nothing;
         }
         ChannelEvent::Change(Box::new(p))

@@ -4,8 +4,9 @@
 //!
 //! [`Engine::handle`] dispatches each input to one `on_*` method (as quinn's `handle_event`
 //! does), then `after` detects realtime edges and emits what changed. The machines never see
-//! the engine: channels return the messages they want sent and the engine forwards them
-//! through the socket. Read-only views of the engine are in `observe`.
+//! the engine: channels return the messages they want sent, the engine forwards them
+//! through the socket, and the socket returns [`SocketCmd`]s that the engine turns into
+//! [`Action`]s. Read-only views of the engine are in `observe`.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,7 @@ use crate::config::EngineConfig;
 use crate::io::{Action, ConnId, FetchError, Input};
 use crate::live::{Backend, LiveQuery, parse_rows};
 use crate::poller::FetchReason;
-use crate::socket::{Socket, SocketTick};
+use crate::socket::{Socket, SocketCmd, SocketTick};
 use crate::spec::{Endpoint, FetchId, LiveQuerySpec, QueryId};
 use crate::status::Diagnostics;
 use crate::store::ChangeOutcome;
@@ -105,9 +106,13 @@ impl Engine {
         // The shell's timer has fired and is spent: always re-arm it, even when the deadline
         // is unchanged (a timer that fires a little early must not stall us).
         self.emitted_timer = None;
-        if self.socket.on_tick(now, self.hidden, out, &mut self.rng) == SocketTick::HeartbeatTimeout
-        {
-            self.channels_down("heartbeat timeout");
+        match self.socket.on_tick(now, self.hidden, &mut self.rng) {
+            SocketTick::Nothing => {}
+            SocketTick::Do(cmd) => out.push(cmd.into()),
+            SocketTick::HeartbeatTimeout(close) => {
+                out.push(close.into());
+                self.channels_down("heartbeat timeout");
+            }
         }
         let token = self.backend.access_token();
         let ids: Vec<QueryId> = self.queries.keys().copied().collect();
@@ -118,7 +123,7 @@ impl Engine {
             if let Some(ch) = q.channel.as_mut() {
                 let open = self.socket.is_open();
                 for m in ch.on_tick(now, open, &token, self.socket.refs()) {
-                    self.socket.push(out, &m);
+                    perform(out, self.socket.push(&m));
                 }
             }
             // A request that never answers must not stall the poller forever.
@@ -146,7 +151,7 @@ impl Engine {
         let token = self.backend.access_token();
         for ch in self.queries.values_mut().filter_map(|q| q.channel.as_mut()) {
             if let Some(m) = ch.on_socket_open(now, &token, self.socket.refs()) {
-                self.socket.push(out, &m);
+                perform(out, self.socket.push(&m));
             }
         }
     }
@@ -179,9 +184,7 @@ impl Engine {
         let Some(ch) = q.channel.as_mut() else { return };
         match ch.on_message(now, msg, self.socket.refs()) {
             ChannelEvent::Nothing => {}
-            ChannelEvent::Send(m) => {
-                self.socket.push(out, &m);
-            }
+            ChannelEvent::Send(m) => perform(out, self.socket.push(&m)),
             ChannelEvent::Change(p) => {
                 self.realtime_events += 1;
                 if q.store.apply_change(&p.data) == ChangeOutcome::Applied
@@ -204,20 +207,21 @@ impl Engine {
         let was_hidden = self.hidden;
         self.hidden = !visible;
         if visible && was_hidden {
-            self.socket.wake(out);
+            perform(out, self.socket.wake());
             self.resync_all(now, FetchReason::Visible, out);
         }
     }
 
     fn on_online(&mut self, now: Millis, out: &mut Vec<Action>) {
         self.browser_offline = false;
-        self.socket.wake(out);
+        perform(out, self.socket.wake());
         self.resync_all(now, FetchReason::Online, out);
     }
 
     fn on_page_hide(&mut self, out: &mut Vec<Action>) {
         self.hidden = true;
-        if self.socket.hold(out) {
+        if let Some(close) = self.socket.hold() {
+            out.push(close.into());
             self.channels_down("page hidden");
         }
     }
@@ -225,7 +229,7 @@ impl Engine {
     fn on_page_show(&mut self, now: Millis, out: &mut Vec<Action>) {
         let was_hidden = self.hidden;
         self.hidden = false;
-        self.socket.release(out);
+        perform(out, self.socket.release());
         if was_hidden {
             self.resync_all(now, FetchReason::Visible, out);
         }
@@ -254,11 +258,11 @@ impl Engine {
         }
         let mut q = LiveQuery::new(id, spec, &self.cfg);
         if let Some(ch) = q.channel.as_mut() {
-            self.socket.ensure_connected(out);
+            perform(out, self.socket.ensure_connected());
             if self.socket.is_open() {
                 let token = self.backend.access_token();
                 if let Some(m) = ch.join(now, &token, self.socket.refs()) {
-                    self.socket.push(out, &m);
+                    perform(out, self.socket.push(&m));
                 }
             }
         }
@@ -281,7 +285,7 @@ impl Engine {
             .as_mut()
             .and_then(|ch| ch.leave(self.socket.refs()))
         {
-            self.socket.push(out, &m);
+            perform(out, self.socket.push(&m));
         }
         self.retired_polls_made += q.poller.polls_made;
         self.retired_polls_skipped += q.poller.polls_skipped;
@@ -295,7 +299,7 @@ impl Engine {
         let t = self.backend.access_token();
         for ch in self.queries.values().filter_map(|q| q.channel.as_ref()) {
             if let Some(m) = ch.send_token(&t, self.socket.refs()) {
-                self.socket.push(out, &m);
+                perform(out, self.socket.push(&m));
             }
         }
         // REST reads now run under another identity: their rows may differ.
@@ -376,4 +380,10 @@ impl Engine {
             out.push(Action::SetTimer { at });
         }
     }
+}
+
+/// Performs what the socket asked for, if anything: the socket's commands become the shell's
+/// actions here, so the socket never names an [`Action`].
+fn perform(out: &mut Vec<Action>, cmd: Option<SocketCmd>) {
+    out.extend(cmd.map(Action::from));
 }

@@ -1,14 +1,16 @@
 //! The engine's boundary with its shell: what can happen ([`Input`]) and what to do
-//! ([`Action`]). A leaf: the machines and the engine both speak it, and it imports none of them.
+//! ([`Action`]). The engine speaks it; the machines do not (they return their own commands,
+//! such as [`SocketCmd`], which the engine translates here).
 
 use crate::Millis;
+use crate::socket::SocketCmd;
 use crate::spec::{FetchId, HttpRequest, LiveQuerySpec, QueryId};
 use crate::status::{Diagnostics, QueryState};
 use crate::store::Row;
 
-/// Identifies one WebSocket opened by the shell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
+/// Defined by the socket, which numbers its connections; named here too because the shell
+/// sees it in every socket [`Input`] and [`Action`].
+pub use crate::socket::ConnId;
 
 /// Why a REST request failed, as the shell saw it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,4 +108,14 @@ pub enum Action {
         state: QueryState,
     },
     Diagnostics(Diagnostics),
+}
+
+impl From<SocketCmd> for Action {
+    fn from(cmd: SocketCmd) -> Action {
+        match cmd {
+            SocketCmd::Connect { conn, url } => Action::Connect { conn, url },
+            SocketCmd::Send { conn, text } => Action::Send { conn, text },
+            SocketCmd::Close { conn, code, reason } => Action::CloseSocket { conn, code, reason },
+        }
+    }
 }

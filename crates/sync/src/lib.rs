@@ -32,11 +32,15 @@
 //! ([`Millis`]), so the commit → applied latency can be measured against the same clock.
 //!
 //! ## Layers (no module imports one above it)
-//! 1. Vocabulary: [`status`] (what views see), [`spec`], [`store`], [`refs`], then [`io`]
-//!    ([`Input`], [`Action`], [`FetchError`], [`ConnId`]).
-//! 2. Machines: [`backoff`], [`poller`], [`socket`], [`channel`]. They never import the
-//!    engine; a channel returns the messages it wants sent instead of holding the socket.
-//! 3. [`config`] (builds the machines), `live` (one query), then [`engine`] (dispatch).
+//! 1. Shared leaf types and pure helpers: [`spec`], `decimal`, [`timestamp`]; they import
+//!    nothing else of the crate but each other (and this crate root's re-exports, never).
+//! 2. Machines: [`backoff`], [`poller`], [`socket`], [`channel`]. They import only the leaf,
+//!    [`Millis`] and each other, never the engine: each owns its types ([`ConnId`],
+//!    [`SocketState`], [`ChannelStatus`], [`socket::Refs`]) and returns what it wants done
+//!    ([`socket::SocketCmd`], the messages a channel wants sent) instead of emitting actions.
+//! 3. The engine: [`status`] (what views see; re-exports the machines' states), [`store`],
+//!    [`io`] ([`Input`], [`Action`], [`FetchError`]; turns a `SocketCmd` into an [`Action`]),
+//!    [`config`] (builds the machines), `live` (one query), then [`engine`] (dispatch).
 
 pub mod backoff;
 pub mod channel;
@@ -46,17 +50,14 @@ pub mod engine;
 pub mod io;
 mod live;
 pub mod poller;
-pub mod refs;
 pub mod socket;
 pub mod spec;
 pub mod status;
 pub mod store;
+pub mod timestamp;
 
 /// Milliseconds since the Unix epoch, from the injected clock.
 pub type Millis = u64;
-
-/// The one timestamp parser, shared with the server and the app (it lives in `concierge-wire`).
-pub use concierge_wire::timestamp;
 
 pub use config::EngineConfig;
 pub use engine::Engine;

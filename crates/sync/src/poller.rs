@@ -46,7 +46,7 @@ pub struct Gate {
 pub struct InFlight {
     pub id: FetchId,
     pub reason: FetchReason,
-    /// The store's event sequence when the request started (see [`crate::store::Store::mark`]).
+    /// The store's event sequence when the request started (the store's `mark`).
     pub mark: u64,
     pub started_at: Millis,
 }

@@ -12,22 +12,73 @@
 //!   visible or `online` reconnects at once.
 //! - `pagehide` closes the socket and holds it closed (keeps the page bfcache-eligible);
 //!   `pageshow` reopens it.
+//!
+//! Sans-IO, quinn-proto style: the socket never performs anything. Each method that wants the
+//! WebSocket opened, written or closed returns a [`SocketCmd`]; the engine translates it into
+//! the shell's action. The socket's own vocabulary ([`ConnId`], [`SocketState`], [`Refs`])
+//! lives here, so the socket imports nothing of the engine.
 
 use concierge_wire::phoenix::{Event, Message, PHOENIX_TOPIC, Vsn};
 use serde_json::json;
 
 use crate::Millis;
 use crate::backoff::{Rng, Timer};
-use crate::io::{Action, ConnId};
-use crate::refs::Refs;
-use crate::status::SocketState;
+
+/// Identifies one WebSocket opened by the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Where the socket is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketState {
+    /// Never asked to connect (no live query yet, or realtime disabled).
+    Idle,
+    Connecting,
+    Open,
+    /// Down, a reconnect is scheduled (or deferred until the page is visible).
+    Waiting,
+    /// Closed on purpose by `pagehide`; reopens on `pageshow`.
+    Held,
+}
+
+/// Phoenix message refs: one counter per socket, shared by its heartbeats and its channels'
+/// pushes (a channel's join ref is one of them), so every ref on a connection is distinct.
+/// Lent to channels so they can stamp their own messages without holding the socket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refs(u64);
+
+impl Refs {
+    /// A fresh ref.
+    pub fn fresh(&mut self) -> String {
+        self.0 += 1;
+        self.0.to_string()
+    }
+}
+
+/// What the socket wants done with the WebSocket. The socket only says it; the engine turns
+/// it into the shell's `Action` (the socket knows nothing of the engine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketCmd {
+    /// Open a new WebSocket to `url`, known from now on as `conn`.
+    Connect { conn: ConnId, url: String },
+    /// Send this text frame.
+    Send { conn: ConnId, text: String },
+    /// Close the WebSocket.
+    Close {
+        conn: ConnId,
+        code: u16,
+        reason: String,
+    },
+}
 
 /// What a tick did to the socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketTick {
     Nothing,
-    /// The heartbeat went unanswered: the socket was declared dead and closed.
-    HeartbeatTimeout,
+    /// Do this: send a heartbeat, or reconnect.
+    Do(SocketCmd),
+    /// The heartbeat went unanswered: the socket was declared dead; close it with this.
+    HeartbeatTimeout(SocketCmd),
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +170,7 @@ impl Socket {
     }
 
     /// Opens a new WebSocket (any previous one is abandoned by id).
-    pub fn connect(&mut self, out: &mut Vec<Action>) {
+    pub fn connect(&mut self) -> SocketCmd {
         if self.opened_once || self.next_conn > 0 {
             self.reconnects += 1;
         }
@@ -129,30 +180,24 @@ impl Socket {
         self.reconnect.cancel();
         self.heartbeat_at = None;
         self.pending_heartbeat = None;
-        out.push(Action::Connect {
+        SocketCmd::Connect {
             conn: self.conn,
             url: self.url.clone(),
-        });
+        }
     }
 
     /// Connects if nothing is connecting or open (first live query, or after `Idle`).
-    pub fn ensure_connected(&mut self, out: &mut Vec<Action>) {
-        if self.state == SocketState::Idle {
-            self.connect(out);
-        }
+    pub fn ensure_connected(&mut self) -> Option<SocketCmd> {
+        (self.state == SocketState::Idle).then(|| self.connect())
     }
 
-    /// Sends a frame if the socket is open. Returns false (and sends nothing) otherwise:
+    /// The frame to send for `msg` if the socket is open; `None` (nothing to send) otherwise:
     /// channel state is rebuilt on reopen, so nothing needs buffering.
-    pub fn push(&mut self, out: &mut Vec<Action>, msg: &Message) -> bool {
-        if self.state != SocketState::Open {
-            return false;
-        }
-        out.push(Action::Send {
+    pub fn push(&self, msg: &Message) -> Option<SocketCmd> {
+        (self.state == SocketState::Open).then(|| SocketCmd::Send {
             conn: self.conn,
             text: msg.encode(self.vsn),
-        });
-        true
+        })
     }
 
     /// The shell reports the WebSocket open. Returns true if it is the current one.
@@ -194,75 +239,64 @@ impl Socket {
     }
 
     /// Heartbeat and reconnect timers. `hidden`: a due reconnect waits for visibility.
-    pub fn on_tick(
-        &mut self,
-        now: Millis,
-        hidden: bool,
-        out: &mut Vec<Action>,
-        rng: &mut Rng,
-    ) -> SocketTick {
+    pub fn on_tick(&mut self, now: Millis, hidden: bool, rng: &mut Rng) -> SocketTick {
         match self.state {
             SocketState::Open if self.heartbeat_at.is_some_and(|t| t <= now) => {
                 if self.pending_heartbeat.is_some() {
                     self.heartbeat_timeouts += 1;
-                    out.push(Action::CloseSocket {
+                    let close = SocketCmd::Close {
                         conn: self.conn,
                         code: 1000,
                         reason: "heartbeat timeout".into(),
-                    });
+                    };
                     self.go_down(now, rng);
-                    return SocketTick::HeartbeatTimeout;
+                    return SocketTick::HeartbeatTimeout(close);
                 }
                 let r = self.make_ref();
                 let hb = Message::new(PHOENIX_TOPIC, Event::Heartbeat, json!({}))
                     .with_refs(None, Some(r.clone()));
-                self.push(out, &hb);
                 self.pending_heartbeat = Some(r);
                 self.heartbeat_at = Some(now + self.heartbeat_ms);
+                self.push(&hb).map_or(SocketTick::Nothing, SocketTick::Do)
             }
             SocketState::Waiting if self.reconnect.is_due(now) => {
                 if hidden {
                     // phoenix.js: "Not reconnecting as page is hidden!" — wait for visible.
                     self.reconnect.cancel();
+                    SocketTick::Nothing
                 } else {
-                    self.connect(out);
+                    SocketTick::Do(self.connect())
                 }
             }
-            _ => {}
+            _ => SocketTick::Nothing,
         }
-        SocketTick::Nothing
     }
 
     /// The page became visible or the browser came online: reconnect now if down.
-    pub fn wake(&mut self, out: &mut Vec<Action>) {
-        if self.state == SocketState::Waiting {
-            self.connect(out);
-        }
+    pub fn wake(&mut self) -> Option<SocketCmd> {
+        (self.state == SocketState::Waiting).then(|| self.connect())
     }
 
-    /// `pagehide`: close and hold. Returns true if a live connection was closed.
-    pub fn hold(&mut self, out: &mut Vec<Action>) -> bool {
+    /// `pagehide`: close and hold. Returns the close if a live connection was closed (its
+    /// channels must then error).
+    pub fn hold(&mut self) -> Option<SocketCmd> {
         let was_live = matches!(self.state, SocketState::Open | SocketState::Connecting);
-        if was_live {
-            out.push(Action::CloseSocket {
-                conn: self.conn,
-                code: 1000,
-                reason: "page hidden".into(),
-            });
-        }
+        let close = was_live.then(|| SocketCmd::Close {
+            conn: self.conn,
+            code: 1000,
+            reason: "page hidden".into(),
+        });
         if self.state != SocketState::Idle {
             self.state = SocketState::Held;
         }
         self.reconnect.cancel();
         self.heartbeat_at = None;
         self.pending_heartbeat = None;
-        was_live
+        close
     }
 
     /// `pageshow`: reopen a held socket at once.
-    pub fn release(&mut self, out: &mut Vec<Action>) {
-        if self.state == SocketState::Held {
-            self.connect(out);
-        }
+    pub fn release(&mut self) -> Option<SocketCmd> {
+        (self.state == SocketState::Held).then(|| self.connect())
     }
 }

@@ -1,40 +1,12 @@
 //! What views and the operators' panel see: the states of a channel, the socket and a query,
 //! the page-level connection indicator and the diagnostics counters.
 //!
-//! Plain data, derived by the machines and the engine; this module depends on nothing else in
-//! the crate, so every layer may name these types.
+//! Plain data, derived by the machines and the engine. A channel's and the socket's states
+//! are defined by those machines (which must not import the engine) and re-exported here, so
+//! views find every status in one place.
 
-/// A channel's subscription status, as views see it (derived from the channel's phase).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ChannelStatus {
-    /// Not joined and not trying (realtime disabled, or waiting for the socket).
-    Idle,
-    /// `phx_join` sent, no reply yet.
-    Joining,
-    /// Joined; waiting for the server to confirm the Postgres subscription.
-    Joined,
-    /// Changes flow.
-    Subscribed,
-    /// The join (or a rejoin) got no reply in time; rejoining with backoff.
-    TimedOut,
-    /// The server closed the channel; no automatic rejoin.
-    Closed,
-    /// Join refused, channel crashed, socket lost, or bindings mismatch; the text says which.
-    ChannelError(String),
-}
-
-/// Where the socket is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SocketState {
-    /// Never asked to connect (no live query yet, or realtime disabled).
-    Idle,
-    Connecting,
-    Open,
-    /// Down, a reconnect is scheduled (or deferred until the page is visible).
-    Waiting,
-    /// Closed on purpose by `pagehide`; reopens on `pageshow`.
-    Held,
-}
+pub use crate::channel::ChannelStatus;
+pub use crate::socket::SocketState;
 
 /// The data state of a query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

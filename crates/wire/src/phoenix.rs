@@ -209,6 +209,19 @@ impl Message {
         self.encode_inner(vsn, false)
     }
 
+    /// Whether this lifecycle message belongs to the channel join `join_ref` (messages of an
+    /// earlier join are dropped, as phoenix.js does). V2 frames carry the join ref; V1 server
+    /// frames carry none, and for `phx_close` / `phx_error` their `ref` is the join ref.
+    pub fn is_for_join(&self, join_ref: &str) -> bool {
+        match (&self.join_ref, &self.event) {
+            (Some(jr), _) => jr == join_ref,
+            (None, Event::Close | Event::Error) => {
+                self.msg_ref.as_deref().is_none_or(|r| r == join_ref)
+            }
+            (None, _) => true,
+        }
+    }
+
     fn encode_inner(&self, vsn: Vsn, v1_join_ref: bool) -> String {
         match vsn {
             Vsn::V1 => serde_json::to_string(&V1Out {

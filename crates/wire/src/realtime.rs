@@ -1,7 +1,9 @@
 //! Supabase Realtime payloads carried inside Phoenix frames (`postgres_changes` flavour).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::phoenix::{Event, Message};
 
 /// Which change kinds a binding listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,12 +77,85 @@ pub struct JoinPayload {
     pub access_token: Option<String>,
 }
 
+impl JoinPayload {
+    /// A `phx_join` payload for `postgres_changes` alone, as supabase-js sends it: the full
+    /// bindings, broadcast and presence off, a public channel, and the access token.
+    pub fn postgres_changes(bindings: Vec<PostgresChangeSpec>, access_token: &str) -> JoinPayload {
+        let mut other = Map::new();
+        other.insert("broadcast".into(), json!({"ack": false, "self": false}));
+        other.insert("presence".into(), json!({"key": "", "enabled": false}));
+        other.insert("private".into(), json!(false));
+        JoinPayload {
+            config: JoinConfig {
+                postgres_changes: bindings,
+                other,
+            },
+            access_token: Some(access_token.to_owned()),
+        }
+    }
+
+    /// The `phx_join` frame on `topic`. A join's ref is also its join ref, which every later
+    /// message of that join carries.
+    pub fn into_message(self, topic: String, join_ref: String) -> Message {
+        let payload = serde_json::to_value(self).unwrap_or(Value::Null);
+        Message::new(topic, Event::Join, payload).with_refs(Some(join_ref.clone()), Some(join_ref))
+    }
+}
+
 /// `phx_reply` payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplyPayload {
     pub status: ReplyStatus,
     #[serde(default)]
     pub response: Value,
+}
+
+impl ReplyPayload {
+    /// The `reason` an error reply gives, if any.
+    pub fn reason(&self) -> Option<&str> {
+        self.response.get("reason").and_then(Value::as_str)
+    }
+
+    /// The server's subscription ids for `bindings`, from a join reply's `postgres_changes`:
+    /// entry i must echo binding i (event, schema, table, filter; a missing filter equals a
+    /// missing filter), as realtime-js `_updatePostgresBindings` checks. `None` on a mismatch.
+    pub fn bound_ids(&self, bindings: &[PostgresChangeSpec]) -> Option<Vec<u32>> {
+        let server: Vec<BoundChange> = self
+            .response
+            .get("postgres_changes")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        bindings
+            .iter()
+            .enumerate()
+            .map(|(i, ours)| server.get(i).filter(|s| s.spec == *ours).map(|s| s.id))
+            .collect()
+    }
+}
+
+/// What a `phx_join` reply means for a channel with given bindings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinOutcome<'a> {
+    /// Joined: the server's subscription id for each binding, in order.
+    Joined(Vec<u32>),
+    /// An error or timeout reply, with the server's reason if it gave one.
+    Refused(Option<&'a str>),
+    /// An ok reply whose `postgres_changes` do not echo the bindings (see
+    /// [`ReplyPayload::bound_ids`]).
+    Mismatch,
+}
+
+impl ReplyPayload {
+    /// Reads this reply as the answer to a `phx_join` with `bindings`.
+    pub fn join_outcome(&self, bindings: &[PostgresChangeSpec]) -> JoinOutcome<'_> {
+        match self.status {
+            ReplyStatus::Ok => self
+                .bound_ids(bindings)
+                .map_or(JoinOutcome::Mismatch, JoinOutcome::Joined),
+            ReplyStatus::Error | ReplyStatus::Timeout => JoinOutcome::Refused(self.reason()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +177,29 @@ pub struct SystemPayload {
 }
 
 pub const SUBSCRIBED_TO_POSTGRES: &str = "Subscribed to PostgreSQL";
+
+/// What a `system` message says about a channel's `postgres_changes` subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostgresNotice<'a> {
+    /// "Subscribed to PostgreSQL": changes flow from now on.
+    Subscribed,
+    /// The subscription failed; the message says why.
+    Failed(&'a str),
+}
+
+impl SystemPayload {
+    /// The `postgres_changes` notice this message carries; `None` for other extensions and
+    /// other ok messages.
+    pub fn postgres_notice(&self) -> Option<PostgresNotice<'_>> {
+        match (self.extension.as_str(), self.status.as_str()) {
+            ("postgres_changes", "ok") if self.message == SUBSCRIBED_TO_POSTGRES => {
+                Some(PostgresNotice::Subscribed)
+            }
+            ("postgres_changes", "error") => Some(PostgresNotice::Failed(&self.message)),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
@@ -133,6 +231,14 @@ pub struct ChangesPayload {
     pub data: ChangeData,
 }
 
+impl ChangesPayload {
+    /// Whether this change is for a channel whose bindings got these server ids: realtime-js
+    /// dispatches when one of them is in `ids` (a change without ids is for every binding).
+    pub fn is_for(&self, bound_ids: &[u32]) -> bool {
+        self.ids.is_empty() || self.ids.iter().any(|id| bound_ids.contains(id))
+    }
+}
+
 /// Topic for a channel name (`realtime:<name>`).
 pub fn topic_for(name: &str) -> String {
     format!("realtime:{name}")
@@ -141,7 +247,6 @@ pub fn topic_for(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn change_payload_key_presence() {

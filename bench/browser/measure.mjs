@@ -60,7 +60,9 @@ export async function coldLoad(browser, url) {
   // Whatever the load still fetches after "Live" (a hotel's details, fonts) counts as well.
   await until(() => (inflight <= 0 && Date.now() - last > 300 ? true : null), 5000, 50);
   await context.close();
-  const files = [...requests.values()].filter((r) => r.url.startsWith('http') && r.done);
+  // Not the browser's own `/favicon.ico` probe: neither page asks for it, both would pay it.
+  const files = [...requests.values()]
+    .filter((r) => r.url.startsWith('http') && r.done && new URL(r.url).pathname !== '/favicon.ico');
   return {
     liveMs,
     bytes: files.reduce((a, r) => a + r.bytes, 0),

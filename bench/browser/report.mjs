@@ -60,7 +60,7 @@ export function markdown(r) {
       `one discarded warm-up each; time from navigation start to the connection indicator reading "Live", ` +
       `taken in the page by a MutationObserver.`,
     `- Commit → DOM: ${o.commit.length} trials per page, interleaved (ABBA); a \`kiosk_results\` row POSTed over REST ` +
-      `with the service role, from just before the POST (node) to the moment a MutationObserver saw the row's unique ` +
+      `with the service role (after 5 discarded warm-up trials each), from just before the POST (node) to the moment a MutationObserver saw the row's unique ` +
       `title in the page (page clock, offset to node's measured to ±${env.clockError.toFixed(2)} ms). ` +
       `Our kiosk was past its attract screen ("Tap to start").` +
       (o.failed + p.failed ? ` Trials that never showed their text: ours ${o.failed}, peer ${p.failed}.` : ''),

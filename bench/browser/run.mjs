@@ -35,6 +35,7 @@ const { values: opt } = parseArgs({
 });
 const COLD = Math.max(7, Number(opt.cold));
 const TRIALS = Math.max(60, Number(opt.trials));
+const WARMUP = 5;
 const log = (...a) => console.error('[bench:browser]', ...a);
 
 function ensurePeerBuilt(dist) {
@@ -70,6 +71,12 @@ async function commitTrials(browser, server, urls) {
   };
   const out = { ours: [], peer: [] };
   const run = Math.random().toString(36).slice(2, 8);
+  // Warm-up (discarded): the first results through a fresh page pay for JIT and first renders.
+  for (let i = 0; i < WARMUP; i++) {
+    for (const side of ['ours', 'peer']) {
+      await commitTrial(server, pages[side], resultFor(events, i, `${run}-warm-${side}-${i}`), `${run}-warm-${side}-${i}`);
+    }
+  }
   for (let i = 0; i < TRIALS; i++) {
     for (const side of i % 2 ? ['peer', 'ours'] : ['ours', 'peer']) {
       const marker = `${run}-${side}-${i}`;

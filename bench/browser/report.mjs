@@ -9,6 +9,7 @@ function ratio(ours, peer) {
   return `${(ours / peer).toFixed(2)}×`;
 }
 
+const sizes = (t) => `${kib(t.raw)} raw, ${kib(t.gzip)} gzip -9, ${kib(t.brotli)} brotli 11 (${t.files} files)`;
 const count = (v) => (Number.isFinite(v) ? v.toFixed(2) : '—');
 
 /** Rows of [figure, ours, peer, ratio]; `r` is what run.mjs collected. */
@@ -20,9 +21,6 @@ export function rows(r) {
     row('static files a cold load fetches, raw', o.loaded.raw, p.loaded.raw, kib),
     row('… gzip -9', o.loaded.gzip, p.loaded.gzip, kib),
     row('… brotli 11', o.loaded.brotli, p.loaded.brotli, kib),
-    row('whole dist, raw', o.dist.raw, p.dist.raw, kib),
-    row('whole dist, gzip -9', o.dist.gzip, p.dist.gzip, kib),
-    row('whole dist, brotli 11', o.dist.brotli, p.dist.brotli, kib),
     row(`cold load to "Live", p50 of ${o.cold.length}`, o.coldP50, p.coldP50, ms),
     row(`cold load to "Live", p90 of ${o.cold.length}`, o.coldP90, p.coldP90, ms),
     row(`commit → DOM, p50 of ${o.commit.length}`, o.commitP50, p.commitP50, ms),
@@ -67,6 +65,7 @@ export function markdown(r) {
     `- REST calls and channel joins: requests to \`/rest/v1/\` and \`phx_join\` frames a page sent from the POST ` +
       `until 300 ms after the text appeared.` +
       (o.notLive + p.notLive ? ` Trials started while not "Live": ours ${o.notLive}, peer ${p.notLive}.` : ''),
+    `- Whole dists (every built file): ours ${sizes(o.dist)}; peer ${sizes(p.dist)}.`,
     `- Our wasm: ${kib(o.wasm.raw)} raw, ${kib(o.wasm.gzip)} gzip -9, ${kib(o.wasm.brotli)} brotli 11. ` +
       `Files a cold load fetches — ours: ${o.loaded.list.join(', ')}; peer: ${p.loaded.list.join(', ')}.`,
     `- Reproduce: \`(cd bench/peer && npm ci && npm run build) && (cd bench/browser && npm ci && node run.mjs)\`.`,

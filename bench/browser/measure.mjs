@@ -108,6 +108,8 @@ export async function commitTrial(server, kiosk, results, marker) {
     ms: seen === null ? null : seen - kiosk.clock.offset - t0,
     rest: kiosk.traffic.rest.length - rest0,
     joins: kiosk.traffic.joins.length - joins0,
+    // What they were, for the report (REST paths with their filters; joins' first bytes).
+    caused: [...kiosk.traffic.rest.slice(rest0), ...kiosk.traffic.joins.slice(joins0)],
     wasLive: connection === 'Live',
   };
 }

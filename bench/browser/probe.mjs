@@ -33,6 +33,18 @@ function probe() {
   }).observe(document, { childList: true, subtree: true, characterData: true });
 }
 
+/** `phx_join <topic> [table:filter …]`, from a vsn 2.0.0 (array) or 1.0.0 (object) frame. */
+function describeJoin(frame) {
+  try {
+    const m = JSON.parse(frame);
+    const [topic, payload] = Array.isArray(m) ? [m[2], m[4]] : [m.topic, m.payload];
+    const changes = (payload?.config?.postgres_changes ?? []).map((c) => `${c.table}:${c.filter ?? '*'}`);
+    return `phx_join ${topic} [${changes.join(' ')}]`;
+  } catch {
+    return `phx_join ${frame.slice(0, 120)}`;
+  }
+}
+
 /** Headless Debian Chromium; the flags keep it off the (closed) network at start. */
 export function launchBrowser() {
   return chromium.launch({
@@ -53,11 +65,13 @@ export async function openContext(browser) {
   const page = await context.newPage();
   const traffic = { rest: [], joins: [], errors: [] };
   page.on('request', (req) => {
-    if (new URL(req.url()).pathname.startsWith('/rest/v1/')) traffic.rest.push(Date.now());
+    const u = new URL(req.url());
+    if (u.pathname.startsWith('/rest/v1/')) traffic.rest.push(`${req.method()} ${u.pathname}${decodeURIComponent(u.search)}`);
   });
   page.on('websocket', (ws) => {
     ws.on('framesent', (f) => {
-      if (String(f.payload).includes('"phx_join"')) traffic.joins.push(Date.now());
+      const frame = String(f.payload);
+      if (frame.includes('"phx_join"')) traffic.joins.push(describeJoin(frame));
     });
   });
   page.on('pageerror', (e) => traffic.errors.push(e.message));

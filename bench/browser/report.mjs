@@ -10,6 +10,7 @@ function ratio(ours, peer) {
 }
 
 const sizes = (t) => `${kib(t.raw)} raw, ${kib(t.gzip)} gzip -9, ${kib(t.brotli)} brotli 11 (${t.files} files)`;
+const said = (list) => (list.length ? list.map((c) => `\`${c}\``).join(', ') : 'nothing');
 const count = (v) => (Number.isFinite(v) ? v.toFixed(2) : '—');
 
 /** Rows of [figure, ours, peer, ratio]; `r` is what run.mjs collected. */
@@ -65,6 +66,7 @@ export function markdown(r) {
     `- REST calls and channel joins: requests to \`/rest/v1/\` and \`phx_join\` frames a page sent from the POST ` +
       `until 300 ms after the text appeared.` +
       (o.notLive + p.notLive ? ` Trials started while not "Live": ours ${o.notLive}, peer ${p.notLive}.` : ''),
+    `- What the last arriving result caused — ours: ${said(o.caused)}; peer: ${said(p.caused)}.`,
     `- Whole dists (every built file): ours ${sizes(o.dist)}; peer ${sizes(p.dist)}.`,
     `- Our wasm: ${kib(o.wasm.raw)} raw, ${kib(o.wasm.gzip)} gzip -9, ${kib(o.wasm.brotli)} brotli 11. ` +
       `Files a cold load fetches — ours: ${o.loaded.list.join(', ')}; peer: ${p.loaded.list.join(', ')}.`,

@@ -8,7 +8,7 @@
 // Environment: CONCIERGE_SERVER_BIN, CONCIERGE_DIST, PEER_DIST, CONCIERGE_CHROMIUM.
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -107,6 +107,7 @@ function summarise(root, distDir, cold, commit) {
     notLive: commit.filter((t) => !t.wasLive).length,
     restPerResult: mean(commit.map((t) => t.rest)),
     joinsPerResult: mean(commit.map((t) => t.joins)),
+    caused: commit.at(-1)?.caused ?? [],
     wire: percentile(wires, 50),
     encodings: encodings.join(', '),
     loaded: loadedSizes(root, cold[0].files),
@@ -137,7 +138,8 @@ async function main() {
     const result = {
       env: {
         date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-        machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}`,
+        // The load average says whether other work shared the cores during the run.
+        machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, load average ${loadavg()[0].toFixed(1)} at the end`,
         chromium: browser.version(),
         server: opt.server.replace(HOME, '~'),
         precompressed: served.precompressed,

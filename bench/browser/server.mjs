@@ -29,6 +29,7 @@ async function freePort() {
 export function listFiles(dir, prefix = '') {
   const out = [];
   for (const name of readdirSync(join(dir, prefix))) {
+    if (name.startsWith('.')) continue; // e.g. Trunk's `.stage` while a build is under way
     const rel = prefix ? `${prefix}/${name}` : name;
     if (statSync(join(dir, rel)).isDirectory()) out.push(...listFiles(dir, rel));
     else if (!COMPRESSED_EXT.test(name)) out.push(rel);

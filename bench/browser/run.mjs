@@ -15,9 +15,8 @@ import { parseArgs } from 'node:util';
 import { coldLoad, commitTrial, openLive, resultFor } from './measure.mjs';
 import { launchBrowser } from './probe.mjs';
 import { markdown, table } from './report.mjs';
-import { layout, removeDir, rest, startServer } from './server.mjs';
+import { layout, listFiles, removeDir, rest, startServer } from './server.mjs';
 import { distSizes, loadedSizes, sizesOf } from './sizes.mjs';
-import { listFiles } from './server.mjs';
 import { mean, percentile } from './stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,8 +41,8 @@ function ensurePeerBuilt(dist) {
   if (existsSync(join(dist, 'index.html'))) return;
   const project = join(here, '..', 'peer');
   log(`building the peer in ${project} (npm ci && npm run build)`);
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: project, stdio: 'inherit' });
-  execFileSync('npm', ['run', 'build'], { cwd: project, stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: project, stdio: ['ignore', 2, 2] });
+  execFileSync('npm', ['run', 'build'], { cwd: project, stdio: ['ignore', 2, 2] });
 }
 
 /** Cold loads, interleaved ABBA so neither side always goes first; one warm-up each. */

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Client, TestServer};
 use concierge_wire::phoenix::{Event, Vsn};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -60,7 +60,7 @@ async fn a_join_with_ten_thousand_entries_is_refused() {
     let mut c = s.client(&s.anon, Vsn::V2).await;
     let flood = Value::Array(vec![events_spec(); 10_000]);
     let reply = join_reply(&mut c, "flood", flood).await;
-    assert_eq!(reply["status"], "error", "{reply}");
+    assert_eq!(reply["status"], "error", "the flood was accepted");
     let reason = reply["response"]["reason"].as_str().unwrap();
     assert!(
         reason.starts_with("PostgresChangesLimitReached") && reason.contains("at most 100"),
@@ -191,7 +191,8 @@ async fn closing_a_socket_with_many_subscriptions_does_not_starve_others() {
     // The largest subscription set one socket may hold: 100 channels of 100 entries, all
     // under the `eq` key the victim uses too.
     let mut big = s.client(&s.service, Vsn::V2).await;
-    let shared = json!({"event": "*", "schema": "public", "table": "events", "filter": "hotel_id=eq.h"});
+    let shared =
+        json!({"event": "*", "schema": "public", "table": "events", "filter": "hotel_id=eq.h"});
     for i in 0..100 {
         let specs: Vec<Value> = (0..100)
             .map(|j| {
@@ -229,7 +230,12 @@ async fn closing_a_socket_with_many_subscriptions_does_not_starve_others() {
 async fn an_oversized_frame_is_refused_with_a_close_reason() {
     let s = TestServer::start(&["--ws-max-message-bytes", "65536"]).await;
     let mut c = s.client(&s.anon, Vsn::V2).await;
-    let frame = |n: usize| format!(r#"[null,"1","phoenix","heartbeat",{{"x":"{}"}}]"#, "a".repeat(n));
+    let frame = |n: usize| {
+        format!(
+            r#"[null,"1","phoenix","heartbeat",{{"x":"{}"}}]"#,
+            "a".repeat(n)
+        )
+    };
     // Just under the limit: answered.
     c.send_raw(&frame(60_000)).await;
     assert_eq!(c.recv().await.event, Event::Reply);

@@ -83,6 +83,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub ws_idle_timeout_ms: u64,
+    #[command(flatten)]
+    pub realtime: crate::realtime::RealtimeLimitArgs,
     /// Lifetime of the access tokens /auth/v1 issues (seconds).
     #[arg(
         long,

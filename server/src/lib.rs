@@ -83,10 +83,9 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     let app_config = Arc::new(load_app_config(args, &keys)?);
     let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open(&args.db, sink)?;
-    let realtime = realtime::Hub::new(realtime::Limits {
-        idle_timeout: std::time::Duration::from_millis(args.ws_idle_timeout_ms.max(1)),
-        ..realtime::Limits::default()
-    });
+    let realtime = realtime::Hub::new(args.realtime.limits(std::time::Duration::from_millis(
+        args.ws_idle_timeout_ms.max(1),
+    )));
     tokio::spawn(realtime.clone().run_dispatcher(changes));
     let auth = auth::AuthService::open(&args.db, keys.clone(), args.access_token_ttl_secs)?
         .with_anonymous_limit(accounts::limit::Rate {

@@ -71,14 +71,35 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
+/// Channel id → how many of its bindings sit under one key. A map, not a list, so removing
+/// one channel touches only its own entries: a list had to be searched, and a socket leaving
+/// thousands of bindings under a key many others share walked that list once per binding
+/// (quadratic, under the hub's lock).
+type Counts = IdMap<usize>;
+
+fn count_up(m: &mut Counts, id: u64) {
+    *m.entry(id).or_default() += 1;
+}
+
+/// `true` when `id` no longer has an entry in `m`.
+fn count_down(m: &mut Counts, id: u64) -> bool {
+    if let Some(n) = m.get_mut(&id) {
+        *n -= 1;
+        if *n == 0 {
+            m.remove(&id);
+        }
+    }
+    m.is_empty()
+}
+
 #[derive(Default)]
 struct TableSubs {
-    /// (column, value) of `eq` filters → channel ids (one entry per binding).
-    eq: HashMap<(&'static str, Scalar), Vec<u64>>,
+    /// (column, value) of `eq` filters → the channels with such a binding.
+    eq: HashMap<(&'static str, Scalar), Counts>,
     /// How many `eq` bindings use each column: the columns to look up per change.
     eq_cols: HashMap<&'static str, usize>,
     /// Channels with an unfiltered or non-`eq` binding on this table.
-    scan: IdMap<usize>,
+    scan: Counts,
 }
 
 #[derive(Default)]
@@ -101,10 +122,10 @@ impl Index {
             let subs = self.tables.entry(b.table).or_default();
             match b.eq_key() {
                 Some((col, key)) => {
-                    subs.eq.entry((col, key)).or_default().push(id);
+                    count_up(subs.eq.entry((col, key)).or_default(), id);
                     *subs.eq_cols.entry(col).or_default() += 1;
                 }
-                None => *subs.scan.entry(id).or_default() += 1,
+                None => count_up(&mut subs.scan, id),
             }
         }
         self.channels.insert(id, ch);
@@ -119,13 +140,8 @@ impl Index {
             match b.eq_key() {
                 Some(k) => {
                     let col = k.0;
-                    if let Some(v) = subs.eq.get_mut(&k) {
-                        if let Some(pos) = v.iter().position(|c| *c == id) {
-                            v.swap_remove(pos);
-                        }
-                        if v.is_empty() {
-                            subs.eq.remove(&k);
-                        }
+                    if subs.eq.get_mut(&k).is_some_and(|m| count_down(m, id)) {
+                        subs.eq.remove(&k);
                     }
                     if let Some(n) = subs.eq_cols.get_mut(col) {
                         *n -= 1;
@@ -135,12 +151,7 @@ impl Index {
                     }
                 }
                 None => {
-                    if let Some(n) = subs.scan.get_mut(&id) {
-                        *n -= 1;
-                        if *n == 0 {
-                            subs.scan.remove(&id);
-                        }
-                    }
+                    count_down(&mut subs.scan, id);
                 }
             }
         }
@@ -164,10 +175,10 @@ impl Index {
             };
             if let Some(v) = Scalar::from_row(def, row).and_then(|s| subs.eq.get(&(def.name, s))) {
                 from_eq = true;
-                out.extend_from_slice(v);
+                out.extend(v.keys().copied());
             }
         }
-        // The `scan` keys are distinct; `eq` lists hold one entry per binding and may overlap.
+        // Keys of one map are distinct, but a channel may be under several (columns, `scan`).
         // The catalogue case (10,000 unfiltered channels) skips the sort.
         if from_eq {
             out.sort_unstable();

@@ -32,27 +32,41 @@ use tokio_util::sync::CancellationToken;
 
 pub use frame::{encode_data, encode_frame};
 pub use index::{Binding, Channel};
-pub use outbox::Outbox;
+pub use outbox::{CloseReason, FRAME_OVERHEAD, Outbox, Queue};
 pub use runtime::spawn_fanout;
 
 use index::Index;
 
-/// Limits that keep one client from hurting the others.
+/// Limits that keep one client from hurting the others (see `SECURITY.md`).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Close a socket after this long without a frame from the client.
     pub idle_timeout: Duration,
-    /// Frames queued for one socket before it counts as too slow and is disconnected.
-    pub queue_frames: usize,
+    /// Bytes queued for one socket before it counts as too slow and is disconnected.
+    pub queue_bytes: usize,
+    /// Channels one socket may have joined at once (a re-join of a topic replaces it).
     pub max_channels: usize,
+    /// `postgres_changes` entries one `phx_join` may carry.
+    pub max_changes_per_join: usize,
+    /// Largest WebSocket frame or message a client may send.
+    pub max_message_bytes: usize,
 }
+
+/// Default of [`Limits::queue_bytes`]: 8 MiB.
+pub const DEFAULT_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// Default of [`Limits::max_channels`].
+pub const DEFAULT_MAX_CHANNELS: usize = 100;
+/// Default of [`Limits::max_changes_per_join`].
+pub const DEFAULT_MAX_CHANGES_PER_JOIN: usize = 100;
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             idle_timeout: Duration::from_secs(60),
-            queue_frames: 1024,
-            max_channels: 100,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
+            max_channels: DEFAULT_MAX_CHANNELS,
+            max_changes_per_join: DEFAULT_MAX_CHANGES_PER_JOIN,
+            max_message_bytes: concierge_wire::phoenix::MAX_FRAME_BYTES,
         }
     }
 }
@@ -98,6 +112,8 @@ impl Hub {
         idx.add(new, ch);
     }
 
+    /// Removes one channel. A closing socket calls this once per channel, so the lock is
+    /// held for one channel's bindings at a time and changes for other sockets interleave.
     pub fn leave(&self, id: u64) -> Option<Channel> {
         self.index
             .write()

@@ -8,10 +8,9 @@ use concierge_wire::filter::Filter;
 use concierge_wire::phoenix::{Event, Message};
 use concierge_wire::realtime::{ChangeEvent, ChangeType, ChangesPayload};
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Binding, Channel, Hub, Limits, Outbox};
+use super::{Binding, Channel, CloseReason, FRAME_OVERHEAD, Hub, Limits, Outbox, Queue};
 use crate::authz::Principal;
 use crate::db::{Change, Table};
 use crate::hub::matcher::RowFilter;
@@ -32,18 +31,13 @@ fn change(table: Table, t: ChangeType, rec: serde_json::Value) -> Change {
     }
 }
 
-fn channel(
-    hub: &Hub,
-    p: Principal,
-    vsn: Vsn,
-    bindings: Vec<Binding>,
-) -> (u64, mpsc::Receiver<Utf8Bytes>) {
-    let (tx, rx) = mpsc::channel(4);
+fn channel(hub: &Hub, p: Principal, vsn: Vsn, bindings: Vec<Binding>) -> (u64, Queue) {
+    let (outbox, rx) = Outbox::new(1 << 20, CancellationToken::new());
     let id = hub.next_channel_id();
     hub.join(
         id,
         Channel {
-            outbox: Arc::new(Outbox::new(tx, CancellationToken::new())),
+            outbox: Arc::new(outbox),
             vsn,
             topic: "realtime:t".into(),
             principal: p,
@@ -93,7 +87,7 @@ fn eq_index_delivers_only_to_the_matching_session() {
     assert_eq!(p.ids, vec![7]);
     assert_eq!(p.data.record.unwrap()["session_id"], "A");
     assert!(p.data.old_record.is_none());
-    assert!(rb.try_recv().is_err());
+    assert!(rb.try_recv().is_none());
     // After leaving, B's index entry is gone.
     hub.leave(b);
     let c = change(
@@ -128,7 +122,7 @@ fn one_frame_per_channel_when_several_bindings_match() {
     let m = Message::decode(ra.try_recv().unwrap().as_str(), Vsn::V2).unwrap();
     let p: ChangesPayload = serde_json::from_value(m.payload).unwrap();
     assert_eq!(p.ids, vec![1, 2, 3]);
-    assert!(ra.try_recv().is_err(), "one frame, not one per binding");
+    assert!(ra.try_recv().is_none(), "one frame, not one per binding");
 }
 
 #[test]
@@ -161,7 +155,7 @@ fn visibility_and_event_filters() {
         json!({"id": "s1", "customer_id": "c", "status": "live"}),
     );
     assert_eq!(hub.dispatch(&c), 1);
-    assert!(anon.try_recv().is_err(), "anon never sees sessions");
+    assert!(anon.try_recv().is_none(), "anon never sees sessions");
     let m = Message::decode(svc.try_recv().unwrap().as_str(), Vsn::V2).unwrap();
     let p: ChangesPayload = serde_json::from_value(m.payload).unwrap();
     assert_eq!(p.ids, vec![1, 2]);
@@ -182,8 +176,11 @@ fn slow_client_is_disconnected_not_buffered() {
         table: Table::Events,
         filter: None,
     };
-    let (tx, _rx) = mpsc::channel(2);
-    let outbox = Arc::new(Outbox::new(tx, CancellationToken::new()));
+    let c = change(Table::Events, ChangeType::Insert, json!({"id": "e"}));
+    // Room for exactly two of this change's frames.
+    let frame = super::encode_frame(Vsn::V2, "realtime:e", &[1], &super::encode_data(&c));
+    let (outbox, rx) = Outbox::new(2 * (frame.len() + FRAME_OVERHEAD), CancellationToken::new());
+    let outbox = Arc::new(outbox);
     hub.join(
         1,
         Channel {
@@ -195,10 +192,70 @@ fn slow_client_is_disconnected_not_buffered() {
         },
         None,
     );
-    let c = change(Table::Events, ChangeType::Insert, json!({"id": "e"}));
     assert_eq!(hub.dispatch(&c), 1);
     assert_eq!(hub.dispatch(&c), 1);
     assert!(!outbox.kill.is_cancelled());
     assert_eq!(hub.dispatch(&c), 0);
     assert!(outbox.kill.is_cancelled());
+    assert_eq!(
+        rx.close_reason(),
+        Some(CloseReason::SlowConsumer {
+            limit_bytes: 2 * (frame.len() + FRAME_OVERHEAD)
+        })
+    );
+    // The refused frame was not charged; a closed outbox takes nothing more.
+    assert_eq!(outbox.queued_bytes(), 2 * (frame.len() + FRAME_OVERHEAD));
+    assert!(!outbox.push(Utf8Bytes::from_static("x")));
+}
+
+#[test]
+fn the_queue_is_bounded_in_bytes_not_frames() {
+    let (outbox, mut rx) = Outbox::new(10_000, CancellationToken::new());
+    // Many small frames fit...
+    for _ in 0..50 {
+        assert!(outbox.push(Utf8Bytes::from_static("0123456789")));
+    }
+    // ...one big frame does not, though it is a single frame.
+    assert!(!outbox.push(Utf8Bytes::from("x".repeat(8_000))));
+    assert!(outbox.kill.is_cancelled());
+    // Draining gives the bytes back.
+    while rx.try_recv().is_some() {}
+    assert_eq!(outbox.queued_bytes(), 0);
+    let text = CloseReason::SlowConsumer {
+        limit_bytes: 10_000,
+    }
+    .text();
+    assert!(text.contains("10000 bytes") && text.len() <= 123, "{text}");
+}
+
+#[test]
+fn removing_a_channel_touches_only_its_own_entries() {
+    let hub = Hub::new(Limits::default());
+    // Many channels share one `eq` key; one of them holds thousands of bindings under it.
+    let mut others = Vec::new();
+    for _ in 0..50 {
+        others.push(channel(&hub, Principal::Anon, Vsn::V2, vec![kiosk(1, "K")]));
+    }
+    let big: Vec<Binding> = (0..5_000).map(|i| kiosk(i, "K")).collect();
+    let (id, _rx) = channel(&hub, Principal::Anon, Vsn::V2, big);
+    let c = change(
+        Table::KioskResults,
+        ChangeType::Insert,
+        json!({"id": "x", "session_id": "K", "results": {}, "created_at": "t"}),
+    );
+    assert_eq!(hub.dispatch(&c), 51);
+    let removed = hub.leave(id).expect("joined");
+    assert_eq!(removed.bindings.len(), 5_000);
+    assert_eq!(hub.channel_count(), 50);
+    // Every other channel is still indexed under the shared key, exactly once.
+    assert_eq!(hub.dispatch(&c), 50);
+    for (_, rx) in &mut others {
+        assert!(rx.try_recv().is_some());
+        assert!(rx.try_recv().is_some());
+        assert!(rx.try_recv().is_none());
+    }
+    for (id, _) in others {
+        hub.leave(id);
+    }
+    assert_eq!(hub.dispatch(&c), 0);
 }

@@ -1,6 +1,7 @@
 //! Supabase Realtime (Phoenix channels, `postgres_changes`) at `/realtime/v1/websocket` and
 //! `/socket/websocket`.
 
+mod limits;
 pub mod socket;
 pub mod subscribe;
 
@@ -13,13 +14,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use concierge_wire::Vsn;
-use concierge_wire::phoenix::MAX_FRAME_BYTES;
 use serde_json::json;
 
 use crate::credentials::{CredentialError, Credentials};
 use crate::state::AppState;
 
 pub use crate::hub::{Hub, Limits};
+pub use limits::RealtimeLimitArgs;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,9 +56,10 @@ async fn upgrade(
     };
     let hub = state.realtime.clone();
     let keys = state.keys.clone();
+    let max = hub.limits.max_message_bytes;
     // Small buffers: thousands of mostly idle kiosk sockets must stay cheap; they grow on demand.
-    ws.max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
+    ws.max_message_size(max)
+        .max_frame_size(max)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| socket::run(socket, hub, keys, vsn, principal))

@@ -15,12 +15,20 @@ use crate::hub::Channel;
 use crate::realtime::subscribe;
 
 impl Conn {
+    /// Who a join acts as: its own `access_token`, else the connect-time key. A connect-time
+    /// user token may have expired since the socket opened; such a join is refused like one
+    /// carrying an expired token (hosted: "Token has expired N seconds ago").
     fn principal_for(&self, token: Option<&str>) -> Result<Principal, String> {
-        match token {
+        let p = match token {
             // `sb_…` keys are API keys, not user tokens: keep the connect-time principal.
-            None => Ok(self.principal.clone()),
-            Some(t) if t.starts_with("sb_") || t.is_empty() => Ok(self.principal.clone()),
-            Some(t) => Principal::from_token(&self.keys, t).map_err(|e| e.to_string()),
+            None => self.principal.clone(),
+            Some(t) if t.starts_with("sb_") || t.is_empty() => self.principal.clone(),
+            Some(t) => Principal::from_token(&self.keys, t).map_err(|e| e.to_string())?,
+        };
+        let now = now_secs();
+        match p.expires_at() {
+            Some(exp) if exp <= now => Err(format!("Token has expired {} seconds ago", now - exp)),
+            _ => Ok(p),
         }
     }
 
@@ -55,6 +63,17 @@ impl Conn {
                 );
             }
         };
+        let max = self.hub.limits.max_changes_per_join;
+        if payload.config.postgres_changes.len() > max {
+            return self.reply(
+                &msg,
+                "error",
+                json!({"reason": format!(
+                    "PostgresChangesLimitReached: {} postgres_changes entries in one join; at most {max} are allowed",
+                    payload.config.postgres_changes.len()
+                )}),
+            );
+        }
         let principal = match self.principal_for(payload.access_token.as_deref()) {
             Ok(p) => p,
             Err(e) => {

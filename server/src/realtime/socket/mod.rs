@@ -8,14 +8,13 @@ mod outgoing;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message as WsMessage, WebSocket};
 use concierge_wire::Vsn;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::authz::Principal;
-use crate::hub::{Hub, Outbox};
+use crate::hub::{CloseReason, Hub, Outbox};
 use crate::jwt::Keys;
 use conn::Conn;
 use outgoing::CLOSE_GRACE;
@@ -27,12 +26,19 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
+/// Whether a read failed because the client sent a frame or message over the size limit.
+fn too_big(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
+}
+
 pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, principal: Principal) {
     let (sink, mut stream) = ws.split();
-    let (tx, rx) = mpsc::channel::<Utf8Bytes>(hub.limits.queue_frames);
     let kill = hub.shutdown.child_token();
-    let outbox = Arc::new(Outbox::new(tx, kill.clone()));
-    let writer = outgoing::spawn_writer(sink, rx, kill.clone());
+    let (outbox, queue) = Outbox::new(hub.limits.queue_bytes, kill.clone());
+    let outbox = Arc::new(outbox);
+    let writer = outgoing::spawn_writer(sink, queue, kill.clone());
     let mut conn = Conn {
         hub: hub.clone(),
         keys,
@@ -64,6 +70,9 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
                     tracing::debug!("realtime socket error: {e}");
+                    if too_big(e) {
+                        conn.outbox.close(CloseReason::MessageTooBig { limit_bytes: hub.limits.max_message_bytes });
+                    }
                     break;
                 }
                 Ok(Some(Ok(msg))) => match msg {
@@ -75,6 +84,8 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
             },
         }
     }
+    // One channel per lock: a socket with many subscriptions never holds the hub for all of
+    // them at once, so other sockets' changes are dispatched in between.
     for j in conn.channels.values() {
         hub.leave(j.id);
     }

@@ -1,15 +1,14 @@
 //! The socket's outgoing side: one task, on the fan-out runtime, drains the socket's queue into
 //! the WebSocket in bursts until the socket is killed or the client goes away.
 
-use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::spawn_fanout;
+use crate::hub::{Queue, spawn_fanout};
 
 /// Most frames written before a flush.
 const WRITE_BATCH: usize = 64;
@@ -20,7 +19,7 @@ pub(super) const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_se
 /// the queue's senders are gone, or a write fails.
 pub(super) fn spawn_writer(
     mut sink: SplitSink<WebSocket, WsMessage>,
-    mut rx: mpsc::Receiver<Utf8Bytes>,
+    mut rx: Queue,
     kill: CancellationToken,
 ) -> JoinHandle<()> {
     spawn_fanout(async move {
@@ -45,8 +44,13 @@ pub(super) fn spawn_writer(
                 break;
             }
         }
-        // Best effort, and bounded: a stuck client cannot hold this task.
-        let _ = timeout(CLOSE_GRACE, sink.send(WsMessage::Close(None))).await;
+        // Best effort, and bounded: a stuck client cannot hold this task. The reason tells a
+        // client that was cut off (too slow, message too big) why.
+        let close = rx.close_reason().map(|r| CloseFrame {
+            code: r.code(),
+            reason: Utf8Bytes::from(r.text()),
+        });
+        let _ = timeout(CLOSE_GRACE, sink.send(WsMessage::Close(close))).await;
     })
 }
 
@@ -54,7 +58,7 @@ pub(super) fn spawn_writer(
 /// once: one syscall per burst. `false` when the connection is gone.
 async fn write_burst(
     sink: &mut SplitSink<WebSocket, WsMessage>,
-    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    rx: &mut Queue,
     first: Utf8Bytes,
 ) -> bool {
     if sink.feed(WsMessage::Text(first)).await.is_err() {
@@ -62,12 +66,12 @@ async fn write_burst(
     }
     for _ in 1..WRITE_BATCH {
         match rx.try_recv() {
-            Ok(f) => {
+            Some(f) => {
                 if sink.feed(WsMessage::Text(f)).await.is_err() {
                     return false;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     sink.flush().await.is_ok()

@@ -234,10 +234,15 @@ fn removing_a_channel_touches_only_its_own_entries() {
     // Many channels share one `eq` key; one of them holds thousands of bindings under it.
     let mut others = Vec::new();
     for _ in 0..50 {
-        others.push(channel(&hub, Principal::Anon, Vsn::V2, vec![kiosk(1, "K")]));
+        others.push(channel(
+            &hub,
+            Principal::LegacyKioskAnon,
+            Vsn::V2,
+            vec![kiosk(1, "K")],
+        ));
     }
     let big: Vec<Binding> = (0..5_000).map(|i| kiosk(i, "K")).collect();
-    let (id, _rx) = channel(&hub, Principal::Anon, Vsn::V2, big);
+    let (id, _rx) = channel(&hub, Principal::LegacyKioskAnon, Vsn::V2, big);
     let c = change(
         Table::KioskResults,
         ChangeType::Insert,

@@ -110,7 +110,13 @@ impl Site {
             let etag = Etags::new(&p.hash);
             files.insert(p.rel, Served { svc, etag });
         }
-        tracing::info!(files = files.len(), raw_bytes = raw, to_compress = pending.len(), site = %layout.site.display(), "serving the app");
+        tracing::info!(
+            files = files.len(),
+            raw_bytes = raw,
+            to_compress = pending.len(),
+            site = %layout.site.display(),
+            "serving the app"
+        );
         let (done, compressed) = tokio::sync::watch::channel(pending.is_empty());
         if !pending.is_empty() {
             tokio::task::spawn_blocking(move || {

@@ -63,7 +63,25 @@ ensure_node_package() {
 # Release build of the app (wasm-opt -Oz) into $DIST.
 build_app() {
   log "building the app (release, wasm-opt -Oz)"
-  (cd "$ROOT" && cargo fetch --quiet && trunk build --release --dist "$DIST" >&2)
+  (cd "$ROOT" && cargo fetch --quiet && trunk build --release --dist "$DIST" >&2) || return 1
+  precompress "$DIST"
+}
+
+# Brotli 11 and gzip -9 twins of the app's text and wasm files, made once per build, so that
+# every server start (the end-to-end tests start dozens) adopts them instead of compressing;
+# concierge-server checks each twin decodes to its file before it serves it.
+precompress() {
+  node -e '
+    const fs = require("fs"), path = require("path"), zlib = require("zlib");
+    const dir = process.argv[1];
+    for (const name of fs.readdirSync(dir)) {
+      if (!/\.(html|js|css|wasm|json|svg)$/.test(name)) continue;
+      const raw = fs.readFileSync(path.join(dir, name));
+      fs.writeFileSync(path.join(dir, name + ".br"), zlib.brotliCompressSync(raw, { params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 22,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }));
+      fs.writeFileSync(path.join(dir, name + ".gz"), zlib.gzipSync(raw, { level: 9 }));
+    }' "$1"
 }
 
 build_server() {

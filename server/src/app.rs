@@ -4,13 +4,11 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 use crate::jwt::Keys;
@@ -70,12 +68,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn config_json(State(s): State<AppState>) -> Response {
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(s.app_config.as_ref().clone()),
-    )
-        .into_response()
+async fn config_json(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    s.app_config.respond(&headers)
 }
 
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -103,19 +97,14 @@ async fn fallback(State(s): State<AppState>, req: Request) -> Response {
             ),
         );
     }
-    let Some(dir) = s.static_dir.clone() else {
+    let Some(site) = s.site.clone() else {
         return (
             StatusCode::NOT_FOUND,
             "the app is not being served: start concierge-server with --static-dir <built app>",
         )
             .into_response();
     };
-    let index = dir.join("index.html");
-    let svc = ServeDir::new(&dir).fallback(ServeFile::new(index));
-    match svc.oneshot(req).await {
-        Ok(r) => r.into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
+    site.serve(req).await
 }
 
 /// Builds the `/config.json` body: the app's defaults with our anon key, then the operator's

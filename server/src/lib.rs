@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod assets;
 pub mod auth;
 pub mod authz;
 pub mod cli;
@@ -43,6 +44,8 @@ pub enum StartError {
     Auth(#[from] auth::AuthSetupError),
     #[error(transparent)]
     Seed(#[from] db::seed::SeedError),
+    #[error("--static-dir: {0}")]
+    Assets(#[from] assets::PrepareError),
 }
 
 /// Everything a running server is made of, before it starts listening.
@@ -80,7 +83,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
             "--legacy-anon-kiosk-reads is on: the anon key reads any kiosk's results by session id"
         );
     }
-    let app_config = Arc::new(load_app_config(args, &keys)?);
+    let app_config = assets::Document::json(&load_app_config(args, &keys)?);
     let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open(&args.db, sink)?;
     let realtime = realtime::Hub::new(args.realtime.limits(std::time::Duration::from_millis(
@@ -101,6 +104,12 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         );
         auth.seed_demo_blocking()?;
     }
+    let site = match &args.static_dir {
+        None => None,
+        Some(dist) => Some(Arc::new(
+            assets::Site::start(dist.clone(), assets_cache_dir(&args.db)).await?,
+        )),
+    };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -112,11 +121,19 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         writer,
         keys,
         app_config,
-        static_dir: args.static_dir.clone(),
+        site,
         realtime,
         auth,
     };
     Ok(Server { state, listener })
+}
+
+/// `<db>-assets`, beside the database (as SQLite puts `-wal` there): the app's compressed twins
+/// survive restarts, so only a new build is compressed again.
+fn assets_cache_dir(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-assets");
+    name.into()
 }
 
 impl Server {

@@ -1,11 +1,9 @@
 //! What every handler can reach. Routers take [`AppState`] from here; `app` only composes them.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::accounts::AuthService;
+use crate::assets::{Document, Site};
 use crate::db::{Db, Writer};
 use crate::hub::Hub;
 use crate::jwt::Keys;
@@ -16,9 +14,10 @@ pub struct AppState {
     /// The single write path: use it for every write so realtime sees it.
     pub writer: Writer,
     pub keys: Arc<Keys>,
-    /// The `/config.json` body (defaults merged with `--app-config`).
-    pub app_config: Arc<Value>,
-    pub static_dir: Option<PathBuf>,
+    /// The `/config.json` body (defaults merged with `--app-config`), with its `ETag`.
+    pub app_config: Document,
+    /// The built app (`--static-dir`), snapshotted and precompressed at start-up.
+    pub site: Option<Arc<Site>>,
     /// Realtime subscriptions and fan-out.
     pub realtime: Arc<Hub>,
     /// `/auth/v1` (users, sessions, tokens).

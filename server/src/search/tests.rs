@@ -34,13 +34,14 @@ async fn fixture() -> Fixture {
     let (db, writer) = db::open(&dir.path().join("t.db"), sink).expect("open db");
     let keys = Arc::new(Keys::new("test-secret-for-search-tests-0123456789"));
     let anon = keys.anon_key();
-    let app_config = Arc::new(crate::app::app_config(&keys, None).expect("config"));
+    let app_config =
+        crate::assets::Document::json(&crate::app::app_config(&keys, None).expect("config"));
     let state = AppState {
         db,
         writer,
         keys: keys.clone(),
         app_config,
-        static_dir: None,
+        site: None,
         realtime: crate::realtime::Hub::new(crate::realtime::Limits::default()),
         auth: crate::accounts::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
             .expect("auth"),

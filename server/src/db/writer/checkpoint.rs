@@ -1,6 +1,10 @@
 //! The background checkpointer: folds the WAL back into the database file off the write path.
 
+use std::path::PathBuf;
+
 use rusqlite::Connection;
+
+use crate::db::Options;
 
 /// How often the background checkpointer folds the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
@@ -26,5 +30,61 @@ pub(super) fn spawn_checkpointer(path: std::path::PathBuf, alive: std::sync::Wea
         });
     if let Err(e) = spawned {
         tracing::error!("cannot start the checkpoint thread: {e}");
+    }
+}
+
+/// The WAL's size bound. The background PASSIVE checkpoint never catches up with a writer that
+/// does not pause, so past a threshold the writer itself runs a TRUNCATE checkpoint between two
+/// of its transactions: no write is in progress then (it cannot be starved by the writer), and
+/// it waits (busy timeout) only for readers, whose statements the statement timeout bounds.
+pub(super) struct WalBound {
+    wal: PathBuf,
+    threshold: u64,
+    /// Whether the last attempt failed (logged once until one succeeds).
+    failing: bool,
+}
+
+impl WalBound {
+    pub(super) fn new(db: &std::path::Path, opts: &Options) -> WalBound {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        WalBound {
+            wal: PathBuf::from(wal),
+            threshold: opts.wal_checkpoint_threshold(),
+            failing: false,
+        }
+    }
+
+    /// After each write: one `stat`, and a checkpoint when the WAL has passed the threshold.
+    pub(super) fn after_write(&mut self, conn: &Connection) {
+        let size = std::fs::metadata(&self.wal).map(|m| m.len()).unwrap_or(0);
+        if size <= self.threshold {
+            return;
+        }
+        let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match outcome {
+            Ok(0) => {
+                if self.failing {
+                    tracing::info!("WAL checkpoint completed again");
+                }
+                self.failing = false;
+                tracing::debug!(wal_bytes = size, "WAL over its threshold: truncated");
+            }
+            Ok(_) | Err(_) if self.failing => {}
+            Ok(_) => {
+                self.failing = true;
+                tracing::warn!(
+                    wal_bytes = size,
+                    "WAL over its threshold but readers kept the checkpoint from completing; \
+                     retrying after the next write"
+                );
+            }
+            Err(e) => {
+                self.failing = true;
+                tracing::warn!(wal_bytes = size, "WAL checkpoint failed: {e}");
+            }
+        }
     }
 }

@@ -87,7 +87,7 @@ pub fn matches_until(
     let mut steps = 0u32;
     while ti < t.len() {
         steps = steps.wrapping_add(1);
-        if steps % STEPS_BETWEEN_CHECKS == 0 && stop() {
+        if steps.is_multiple_of(STEPS_BETWEEN_CHECKS) && stop() {
             return None;
         }
         match p.get(pi) {

@@ -106,3 +106,34 @@ pub fn classify(table: crate::schema::Table, e: rusqlite::Error) -> DbError {
     }
     DbError::from(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::ffi;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn a_full_disk_and_an_interrupt_have_their_own_variants() {
+        // SQLite reports ENOSPC from the disk as SQLITE_FULL, like max_page_count.
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_FULL)),
+            DbError::StorageFull
+        ));
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_INTERRUPT)),
+            DbError::StatementTimeout
+        ));
+        assert!(matches!(
+            classify(crate::schema::Table::Events, sqlite(ffi::SQLITE_FULL)),
+            DbError::StorageFull
+        ));
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_IOERR)),
+            DbError::Sqlite(_)
+        ));
+    }
+}

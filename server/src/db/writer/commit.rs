@@ -69,7 +69,7 @@ impl Inner {
     }
 
     pub(super) fn note_outcome<T>(&mut self, out: &Result<T, DbError>) {
-        self.full.note(out);
+        let _ = self.full.note(out);
     }
 
     fn next_ts(&mut self) -> (i64, String) {

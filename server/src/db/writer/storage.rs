@@ -29,6 +29,13 @@ pub(crate) fn limit_size(conn: &Connection, opts: &Options) -> rusqlite::Result<
     Ok(())
 }
 
+/// A change of [`FullState`], the only moments worth a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transition {
+    BecameFull,
+    SpaceBack,
+}
+
 /// Whether the last write found the storage full; logs the transitions only.
 #[derive(Debug, Default)]
 pub(super) struct FullState {
@@ -36,7 +43,7 @@ pub(super) struct FullState {
 }
 
 impl FullState {
-    pub(super) fn note<T>(&mut self, out: &Result<T, DbError>) {
+    pub(super) fn note<T>(&mut self, out: &Result<T, DbError>) -> Option<Transition> {
         match out {
             Err(DbError::StorageFull) if !self.full => {
                 self.full = true;
@@ -45,12 +52,50 @@ impl FullState {
                      are refused with 503 until space is freed or the limit is raised; reads \
                      and realtime continue"
                 );
+                Some(Transition::BecameFull)
             }
             Ok(_) if self.full => {
                 self.full = false;
                 tracing::info!("storage available again: writes are accepted");
+                Some(Transition::SpaceBack)
             }
-            _ => {}
+            _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_storage_is_logged_once_and_its_end_once() {
+        let mut s = FullState::default();
+        let full: Result<(), DbError> = Err(DbError::StorageFull);
+        let other: Result<(), DbError> = Err(DbError::StatementTimeout);
+        assert_eq!(s.note(&full), Some(Transition::BecameFull));
+        for _ in 0..100 {
+            assert_eq!(s.note(&full), None);
+            assert_eq!(s.note(&other), None);
+        }
+        assert_eq!(s.note(&Ok(())), Some(Transition::SpaceBack));
+        assert_eq!(s.note(&Ok(())), None);
+    }
+
+    #[test]
+    fn the_cap_is_set_in_pages() {
+        let conn = Connection::open_in_memory().unwrap();
+        let opts = Options {
+            max_db_bytes: Some(1024 * 1024),
+            ..Options::default()
+        };
+        limit_size(&conn, &opts).unwrap();
+        let page: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        let max: i64 = conn
+            .query_row("PRAGMA max_page_count", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(max * page, 1024 * 1024);
     }
 }

@@ -8,10 +8,14 @@ use crate::db::Options;
 
 /// How often the background checkpointer folds the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How soon it goes again while the WAL holds more than a quarter of its bound: the more it
+/// copies off the write path, the less the writer's own bounding checkpoint has to.
+const CHECKPOINT_AGAIN: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Checkpoints (which fsync the database file) run on their own thread and connection, so a
 /// slow disk never stalls a commit: the writer's automatic checkpoint is switched off.
-pub(super) fn spawn_checkpointer(path: std::path::PathBuf, alive: std::sync::Weak<()>) {
+pub(super) fn spawn_checkpointer(path: PathBuf, alive: std::sync::Weak<()>, opts: &Options) {
+    let busy_bytes = opts.wal_limit_bytes / 4;
     let spawned = std::thread::Builder::new()
         .name("concierge-checkpoint".into())
         .spawn(move || {
@@ -20,12 +24,26 @@ pub(super) fn spawn_checkpointer(path: std::path::PathBuf, alive: std::sync::Wea
                 Err(e) => return tracing::error!("checkpointer cannot open the database: {e}"),
             };
             let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+            let page: u64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .unwrap_or(4096);
+            let mut pause = CHECKPOINT_EVERY;
             while alive.upgrade().is_some() {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                // PASSIVE never blocks the writer or the readers.
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::debug!("checkpoint: {e}");
-                }
+                std::thread::sleep(pause);
+                // PASSIVE never blocks the writer or the readers. It answers (busy, frames in
+                // the WAL, frames copied).
+                let frames =
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                pause = match frames {
+                    Ok(n) if (n.max(0) as u64).saturating_mul(page) > busy_bytes => {
+                        CHECKPOINT_AGAIN
+                    }
+                    Ok(_) => CHECKPOINT_EVERY,
+                    Err(e) => {
+                        tracing::debug!("checkpoint: {e}");
+                        CHECKPOINT_EVERY
+                    }
+                };
             }
         });
     if let Err(e) = spawned {

@@ -53,8 +53,8 @@ impl Writer {
         {
             Some(path) => {
                 // Once a checkpoint has reset the WAL, the next write shrinks the file back to
-                // the bound instead of leaving its high-water mark on disk.
-                let limit = i64::try_from(opts.wal_limit_bytes).unwrap_or(i64::MAX);
+                // the checkpoint threshold instead of leaving its high-water mark on disk.
+                let limit = i64::try_from(opts.wal_checkpoint_threshold()).unwrap_or(i64::MAX);
                 if let Err(e) = conn.pragma_update(None, "journal_size_limit", limit) {
                     tracing::warn!("cannot set journal_size_limit: {e}");
                 }
@@ -62,7 +62,7 @@ impl Writer {
                     tracing::warn!("cannot move checkpoints off the write path: {e}");
                 } else {
                     bound = Some(WalBound::new(&path, opts));
-                    spawn_checkpointer(path, Arc::downgrade(&alive));
+                    spawn_checkpointer(path, Arc::downgrade(&alive), opts);
                 }
             }
             None => tracing::debug!("in-memory database: no checkpointer"),

@@ -1,6 +1,7 @@
 //! The background checkpointer: folds the WAL back into the database file off the write path.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
@@ -12,9 +13,25 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// copies off the write path, the less the writer's own bounding checkpoint has to.
 const CHECKPOINT_AGAIN: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// Held while either checkpointer runs. SQLite answers a checkpoint that finds another one in
+/// progress with BUSY at once (no busy handler), which would let the writer's bounding
+/// checkpoint lose to the background one again and again during a burst; with this lock the
+/// writer waits for the background round to finish instead.
+pub(super) type CheckpointLock = Arc<Mutex<()>>;
+
+fn hold(lock: &CheckpointLock) -> std::sync::MutexGuard<'_, ()> {
+    // The guarded value is `()`: a panic elsewhere leaves nothing inconsistent.
+    lock.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Checkpoints (which fsync the database file) run on their own thread and connection, so a
 /// slow disk never stalls a commit: the writer's automatic checkpoint is switched off.
-pub(super) fn spawn_checkpointer(path: PathBuf, alive: std::sync::Weak<()>, opts: &Options) {
+pub(super) fn spawn_checkpointer(
+    path: PathBuf,
+    alive: std::sync::Weak<()>,
+    opts: &Options,
+    lock: CheckpointLock,
+) {
     let busy_bytes = opts.wal_limit_bytes / 4;
     let spawned = std::thread::Builder::new()
         .name("concierge-checkpoint".into())
@@ -60,16 +77,18 @@ pub(super) struct WalBound {
     threshold: u64,
     /// Whether the last attempt failed (logged once until one succeeds).
     failing: bool,
+    lock: CheckpointLock,
 }
 
 impl WalBound {
-    pub(super) fn new(db: &std::path::Path, opts: &Options) -> WalBound {
+    pub(super) fn new(db: &std::path::Path, opts: &Options, lock: CheckpointLock) -> WalBound {
         let mut wal = db.as_os_str().to_owned();
         wal.push("-wal");
         WalBound {
             wal: PathBuf::from(wal),
             threshold: opts.wal_checkpoint_threshold(),
             failing: false,
+            lock,
         }
     }
 
@@ -79,9 +98,12 @@ impl WalBound {
         if size <= self.threshold {
             return;
         }
-        let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            r.get::<_, i64>(0)
-        });
+        let outcome = {
+            let _held = hold(&self.lock);
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        };
         match outcome {
             Ok(0) => {
                 if self.failing {

@@ -19,7 +19,7 @@ use super::Options;
 use super::deadline::Deadline;
 use super::{DbError, Group, Row, Table};
 use crate::authz::{self, Action, Principal};
-use checkpoint::{WalBound, spawn_checkpointer};
+use checkpoint::{CheckpointLock, WalBound, spawn_checkpointer};
 use commit::Inner;
 
 pub use change::{Change, ChangeSink};
@@ -61,8 +61,9 @@ impl Writer {
                 if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
                     tracing::warn!("cannot move checkpoints off the write path: {e}");
                 } else {
-                    bound = Some(WalBound::new(&path, opts));
-                    spawn_checkpointer(path, Arc::downgrade(&alive), opts);
+                    let lock = CheckpointLock::default();
+                    bound = Some(WalBound::new(&path, opts, lock.clone()));
+                    spawn_checkpointer(path, Arc::downgrade(&alive), opts, lock);
                 }
             }
             None => tracing::debug!("in-memory database: no checkpointer"),

@@ -49,8 +49,10 @@ pub(super) fn spawn_checkpointer(
                 std::thread::sleep(pause);
                 // PASSIVE never blocks the writer or the readers. It answers (busy, frames in
                 // the WAL, frames copied).
-                let frames =
-                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                let frames = {
+                    let _held = hold(&lock);
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+                };
                 pause = match frames {
                     Ok(n) if (n.max(0) as u64).saturating_mul(page) > busy_bytes => {
                         CHECKPOINT_AGAIN

@@ -123,4 +123,36 @@ pub struct ServeArgs {
         global = true
     )]
     pub anonymous_sign_up_burst: u32,
+    /// Cancel any one database query after this long (57014); 0 = never.
+    #[arg(
+        long,
+        env = "CONCIERGE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
+    /// Keep the write-ahead log below this size (MiB): past half of it the writer checkpoints.
+    #[arg(
+        long,
+        env = "CONCIERGE_WAL_LIMIT_MIB",
+        default_value_t = 32,
+        global = true
+    )]
+    pub wal_limit_mib: u64,
+    /// Largest the database file may grow (MiB); writes beyond it get 503 (53100). Unlimited
+    /// when not set (then only the disk limits it).
+    #[arg(long, env = "CONCIERGE_MAX_DB_MIB", global = true)]
+    pub max_db_mib: Option<u64>,
+}
+
+impl ServeArgs {
+    /// The storage limits these flags configure.
+    pub fn storage_options(&self) -> crate::db::Options {
+        const MIB: u64 = 1024 * 1024;
+        crate::db::Options {
+            statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
+            wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
+            max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
+        }
+    }
 }

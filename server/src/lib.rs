@@ -85,7 +85,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     }
     let app_config = assets::Document::json(&load_app_config(args, &keys)?);
     let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
-    let (db, writer) = db::open(&args.db, sink)?;
+    let (db, writer) = db::open_with(&args.db, sink, &args.storage_options())?;
     let realtime = realtime::Hub::new(args.realtime.limits(std::time::Duration::from_millis(
         args.ws_idle_timeout_ms.max(1),
     )));

@@ -41,10 +41,30 @@ pub enum DbError {
     /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).
     #[error("{} requires a WHERE clause", .0.verb().to_uppercase())]
     Unfiltered(Action),
+    /// A statement ran past the statement timeout (Postgres' 57014).
+    #[error("canceling statement due to statement timeout")]
+    StatementTimeout,
+    /// The database reached its configured maximum size, or the disk is full (SQLITE_FULL;
+    /// Postgres' 53100 `disk_full`).
+    #[error("could not extend the database: the storage limit is reached")]
+    StorageFull,
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("database worker failed: {0}")]
     Worker(String),
+}
+
+/// SQLite's interrupt only ever comes from the statement timeout (see [`super::deadline`]), and
+/// `SQLITE_FULL` from `max_page_count` or a full disk: both get their own variant wherever
+/// the error surfaces.
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::OperationInterrupted) => DbError::StatementTimeout,
+            Some(rusqlite::ErrorCode::DiskFull) => DbError::StorageFull,
+            _ => DbError::Sqlite(e),
+        }
+    }
 }
 
 /// Maps SQLite constraint failures that slipped past validation (the CHECK constraints are the
@@ -84,5 +104,36 @@ pub fn classify(table: crate::schema::Table, e: rusqlite::Error) -> DbError {
             _ => {}
         }
     }
-    DbError::Sqlite(e)
+    DbError::from(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::ffi;
+
+    fn sqlite(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn a_full_disk_and_an_interrupt_have_their_own_variants() {
+        // SQLite reports ENOSPC from the disk as SQLITE_FULL, like max_page_count.
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_FULL)),
+            DbError::StorageFull
+        ));
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_INTERRUPT)),
+            DbError::StatementTimeout
+        ));
+        assert!(matches!(
+            classify(crate::schema::Table::Events, sqlite(ffi::SQLITE_FULL)),
+            DbError::StorageFull
+        ));
+        assert!(matches!(
+            DbError::from(sqlite(ffi::SQLITE_IOERR)),
+            DbError::Sqlite(_)
+        ));
+    }
 }

@@ -3,9 +3,13 @@
 //! ASCII only and case-sensitive for everything else, which is neither of Postgres' operators;
 //! PostgREST's `like` and `ilike` filters must behave as hosted Supabase's do.
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
+
+use super::deadline::Deadline;
 
 pub const FUNCTION: &str = "pg_like";
 
@@ -56,8 +60,23 @@ fn fold_char(c: char, fold: bool) -> char {
 /// Whether `text` matches `pattern`. Linear in `text` for each `%` backtrack (the classic
 /// two-pointer wildcard match), so hostile patterns cannot blow up.
 pub fn matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    matches_until(pattern, text, case_insensitive, || false).unwrap_or(false)
+}
+
+/// Steps of the matcher between two calls of `stop`.
+const STEPS_BETWEEN_CHECKS: u32 = 1 << 16;
+
+/// [`matches`], asking `stop` every few thousand steps whether to give up (`None`): one call
+/// on a long text with a long pattern is a single SQLite step, so the statement timeout has to
+/// be able to reach inside it.
+pub fn matches_until(
+    pattern: &str,
+    text: &str,
+    case_insensitive: bool,
+    stop: impl Fn() -> bool,
+) -> Option<bool> {
     let Some(p) = tokens(pattern, case_insensitive) else {
-        return false;
+        return Some(false);
     };
     let t: Vec<char> = text
         .chars()
@@ -65,7 +84,12 @@ pub fn matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
         .collect();
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
+    let mut steps = 0u32;
     while ti < t.len() {
+        steps = steps.wrapping_add(1);
+        if steps.is_multiple_of(STEPS_BETWEEN_CHECKS) && stop() {
+            return None;
+        }
         match p.get(pi) {
             Some(Token::Any) => {
                 star = Some((pi, ti));
@@ -85,20 +109,37 @@ pub fn matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
                     ti = st + 1;
                     star = Some((sp, st + 1));
                 }
-                None => return false,
+                None => return Some(false),
             },
         }
     }
-    p[pi..].iter().all(|t| *t == Token::Any)
+    Some(p[pi..].iter().all(|t| *t == Token::Any))
+}
+
+/// How many wildcards (`%`, `_`, and PostgREST's `*`) a pattern has, escaped ones excluded.
+pub fn wildcards(pattern: &str) -> usize {
+    let mut n = 0;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ESCAPE => {
+                chars.next();
+            }
+            '%' | '_' | '*' => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Registers [`FUNCTION`] on `conn`. SQL NULL in, NULL out (so `NULL LIKE x` is not true).
-pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+/// A match that outlives `deadline` interrupts its statement.
+pub fn register(conn: &Connection, deadline: Option<Arc<Deadline>>) -> rusqlite::Result<()> {
     conn.create_scalar_function(
         FUNCTION,
         3,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
+        move |ctx| {
             let text = match ctx.get_raw(1) {
                 ValueRef::Null => return Ok(None),
                 ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
@@ -108,7 +149,14 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             };
             let pattern: String = ctx.get(0)?;
             let ci: bool = ctx.get(2)?;
-            Ok(Some(matches(&pattern, &text, ci)))
+            let stop = || deadline.as_ref().is_some_and(|d| d.passed());
+            match matches_until(&pattern, &text, ci, stop) {
+                Some(m) => Ok(Some(m)),
+                None => Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                    Some("statement timeout".into()),
+                )),
+            }
         },
     )
 }
@@ -147,6 +195,7 @@ mod tests {
         assert!(!is_valid("ends with \\"));
         assert!(is_valid("escaped \\\\"));
         assert_eq!(from_postgrest("*jazz*"), "%jazz%");
+        assert_eq!(wildcards("*a%b_c\\%d"), 3);
     }
 
     #[test]
@@ -160,9 +209,16 @@ mod tests {
     }
 
     #[test]
+    fn a_long_match_gives_up_when_asked() {
+        let text = "a".repeat(200_000);
+        let pattern = format!("{}b", "%a".repeat(16));
+        assert_eq!(matches_until(&pattern, &text, false, || true), None);
+    }
+
+    #[test]
     fn works_inside_sqlite() {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn).unwrap();
+        register(&conn, None).unwrap();
         let q = |sql: &str| -> Option<bool> { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(q("SELECT pg_like('%jazz%', 'Jazz night', 1)"), Some(true));
         assert_eq!(q("SELECT pg_like('%jazz%', 'Jazz night', 0)"), Some(false));

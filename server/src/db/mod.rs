@@ -1,10 +1,12 @@
 //! SQLite storage: one writer connection (see [`writer`]) and a few read-only connections.
 //! WAL mode lets the readers run while the writer commits.
 
+pub mod deadline;
 mod derive;
 pub mod error;
 pub mod like;
 pub mod migrate;
+pub mod options;
 pub mod seed;
 pub mod sql;
 pub mod value;
@@ -17,7 +19,9 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 
 pub use crate::schema::{ColType, ColumnDef, Row, Table};
+use deadline::Deadline;
 pub use error::DbError;
+pub use options::Options;
 pub use sql::{Cond, Group, Order, ReadQuery};
 pub use writer::{Change, ChangeSink, Writer};
 
@@ -25,10 +29,16 @@ use crate::authz::{self, Action, Principal, RowScope};
 
 const READERS: usize = 4;
 
+/// One read-only connection and the statement deadline its progress handler watches.
+struct Reader {
+    conn: Connection,
+    deadline: Arc<Deadline>,
+}
+
 /// Read side of the database.
 #[derive(Clone)]
 pub struct Db {
-    readers: Arc<Vec<Mutex<Connection>>>,
+    readers: Arc<Vec<Mutex<Reader>>>,
     next: Arc<AtomicUsize>,
 }
 
@@ -39,21 +49,30 @@ pub struct Selected {
     pub total: Option<u64>,
 }
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+/// Settings every connection gets; queries on it run under the returned statement deadline.
+fn configure(conn: &Connection, opts: &Options) -> rusqlite::Result<Arc<Deadline>> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    like::register(conn)?;
-    Ok(())
+    let deadline = Deadline::new(opts.statement_timeout);
+    deadline.install(conn);
+    like::register(conn, Some(deadline.clone()))?;
+    Ok(deadline)
+}
+
+/// [`open_with`] and the default [`Options`].
+pub fn open(path: &Path, sink: ChangeSink) -> Result<(Db, Writer), DbError> {
+    open_with(path, sink, &Options::default())
 }
 
 /// Opens (creating if missing) the database, applies migrations and returns the read side and
 /// the single write path, which publishes committed changes into `sink`.
-pub fn open(path: &Path, sink: ChangeSink) -> Result<(Db, Writer), DbError> {
+pub fn open_with(path: &Path, sink: ChangeSink, opts: &Options) -> Result<(Db, Writer), DbError> {
     let mut conn = Connection::open(path)?;
-    configure(&conn)?;
+    let deadline = configure(&conn, opts)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     migrate::apply(&mut conn)?;
+    writer::limit_size(&conn, opts)?;
     let mut readers = Vec::with_capacity(READERS);
     for _ in 0..READERS {
         let r = Connection::open_with_flags(
@@ -62,31 +81,40 @@ pub fn open(path: &Path, sink: ChangeSink) -> Result<(Db, Writer), DbError> {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
-        configure(&r)?;
-        readers.push(Mutex::new(r));
+        let deadline = configure(&r, opts)?;
+        readers.push(Mutex::new(Reader { conn: r, deadline }));
     }
     Ok((
         Db {
             readers: Arc::new(readers),
             next: Arc::new(AtomicUsize::new(0)),
         },
-        Writer::new(conn, sink),
+        Writer::new(conn, sink, deadline, opts),
     ))
 }
 
 impl Db {
-    /// Runs `f` on a reader connection off the async runtime.
+    /// Runs `f` on a reader connection off the async runtime, under the statement timeout.
+    /// An idle connection is preferred, so one slow query (until its timeout cuts it off)
+    /// does not hold up reads that would otherwise queue behind it.
     async fn with_reader<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
         let readers = self.readers.clone();
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % readers.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
-            let conn = readers[i]
-                .lock()
-                .map_err(|_| DbError::Worker("reader lock poisoned".into()))?;
-            f(&conn)
+            let n = readers.len();
+            let idle = (0..n).find_map(|k| readers[(start + k) % n].try_lock().ok());
+            let reader = match idle {
+                Some(r) => r,
+                None => readers[start % n]
+                    .lock()
+                    .map_err(|_| DbError::Worker("reader lock poisoned".into()))?,
+            };
+            reader.deadline.arm();
+            let out = f(&reader.conn);
+            reader.deadline.settle(out)
         })
         .await
         .map_err(|e| DbError::Worker(e.to_string()))?

@@ -82,6 +82,16 @@ impl RestError {
             DbError::Unfiltered(_) => RestError::new(StatusCode::BAD_REQUEST, "21000", msg).hint(
                 "Add a filter such as id=eq.<value>; unfiltered PATCH and DELETE are refused.",
             ),
+            // PostgREST answers Postgres' class 57 (operator intervention, 57014 among it)
+            // with 500 and class 53 (insufficient resources, 53100 disk_full) with 503
+            // (https://postgrest.org/en/stable/references/errors.html#http-status-codes).
+            DbError::StatementTimeout => {
+                RestError::new(StatusCode::INTERNAL_SERVER_ERROR, "57014", msg)
+            }
+            // Logged once by the writer when the storage fills up, not once per request.
+            DbError::StorageFull => RestError::new(StatusCode::SERVICE_UNAVAILABLE, "53100", msg)
+                .details("The database reached its maximum size or the disk is full.")
+                .hint("Reads continue. Writes resume once space is freed or the limit raised."),
             DbError::Sqlite(_) | DbError::Worker(_) => {
                 tracing::error!(error = %msg, "database failure");
                 RestError::new(

@@ -9,9 +9,11 @@ use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
+use super::storage::FullState;
 use super::validate::{check_value, known_keys, set_clause};
 use super::{Change, ChangeSink};
 use crate::authz::{self, Principal};
+use crate::db::deadline::Deadline;
 use crate::db::error::classify;
 use crate::db::{DbError, Group, Row, Table, sql, value};
 use crate::schema::ColDefault;
@@ -25,6 +27,19 @@ pub(super) struct Inner {
     /// at most one write per microsecond, so heavy load cannot push timestamps into the future.
     last_us: i64,
     sink: ChangeSink,
+    /// The statement timeout of the writer connection, armed for each write.
+    deadline: Arc<Deadline>,
+    full: FullState,
+}
+
+/// Called just before COMMIT: a statement the timeout cut short (a `pg_like` that gave up may
+/// have made a row look unmatched) must not commit; and COMMIT itself runs unarmed, so what
+/// commits is exactly what gets acknowledged.
+fn before_commit(deadline: &Deadline) -> Result<(), DbError> {
+    if deadline.disarm() {
+        return Err(DbError::StatementTimeout);
+    }
+    Ok(())
 }
 
 fn pk_only(table: Table, row: &Row) -> Row {
@@ -35,12 +50,26 @@ fn pk_only(table: Table, row: &Row) -> Row {
 }
 
 impl Inner {
-    pub(super) fn new(conn: Connection, sink: ChangeSink) -> Inner {
+    pub(super) fn new(conn: Connection, sink: ChangeSink, deadline: Arc<Deadline>) -> Inner {
         Inner {
             conn,
             last_us: 0,
             sink,
+            deadline,
+            full: FullState::default(),
         }
+    }
+
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn deadline(&self) -> &Deadline {
+        &self.deadline
+    }
+
+    pub(super) fn note_outcome<T>(&mut self, out: &Result<T, DbError>) {
+        let _ = self.full.note(out);
     }
 
     fn next_ts(&mut self) -> (i64, String) {
@@ -102,6 +131,7 @@ impl Inner {
                 out.push(row);
             }
         }
+        before_commit(&self.deadline)?;
         tx.commit()?;
         let changes = out
             .iter()
@@ -195,6 +225,7 @@ impl Inner {
                 out.push(row);
             }
         }
+        before_commit(&self.deadline)?;
         tx.commit()?;
         self.publish(changes);
         Ok(out)
@@ -223,6 +254,7 @@ impl Inner {
                 value::row_to_json(r, &cols)
             })?
             .collect::<Result<_, _>>()?;
+        before_commit(&self.deadline)?;
         tx.commit()?;
         let changes = out
             .iter()

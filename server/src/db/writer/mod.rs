@@ -7,6 +7,7 @@
 mod change;
 mod checkpoint;
 mod commit;
+mod storage;
 mod validate;
 
 use std::sync::Arc;
@@ -14,12 +15,15 @@ use std::sync::Arc;
 use concierge_wire::filter::Filter;
 use rusqlite::Connection;
 
+use super::Options;
+use super::deadline::Deadline;
 use super::{DbError, Group, Row, Table};
 use crate::authz::{self, Action, Principal};
-use checkpoint::spawn_checkpointer;
+use checkpoint::{CheckpointLock, WalBound, spawn_checkpointer};
 use commit::Inner;
 
 pub use change::{Change, ChangeSink};
+pub(crate) use storage::limit_size;
 
 type Job = Box<dyn FnOnce(&mut Inner) + Send>;
 
@@ -34,30 +38,47 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: Connection, sink: ChangeSink) -> Writer {
+    pub(crate) fn new(
+        conn: Connection,
+        sink: ChangeSink,
+        deadline: Arc<Deadline>,
+        opts: &Options,
+    ) -> Writer {
         let alive = Arc::new(());
+        let mut bound = None;
         match conn
             .path()
             .filter(|p| !p.is_empty())
             .map(std::path::PathBuf::from)
         {
             Some(path) => {
+                // Once a checkpoint has reset the WAL, the next write shrinks the file back to
+                // the checkpoint threshold instead of leaving its high-water mark on disk.
+                let limit = i64::try_from(opts.wal_checkpoint_threshold()).unwrap_or(i64::MAX);
+                if let Err(e) = conn.pragma_update(None, "journal_size_limit", limit) {
+                    tracing::warn!("cannot set journal_size_limit: {e}");
+                }
                 if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 0) {
                     tracing::warn!("cannot move checkpoints off the write path: {e}");
                 } else {
-                    spawn_checkpointer(path, Arc::downgrade(&alive));
+                    let lock = CheckpointLock::default();
+                    bound = Some(WalBound::new(&path, opts, lock.clone()));
+                    spawn_checkpointer(path, Arc::downgrade(&alive), opts, lock);
                 }
             }
             None => tracing::debug!("in-memory database: no checkpointer"),
         }
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        let mut inner = Inner::new(conn, sink);
+        let mut inner = Inner::new(conn, sink, deadline);
         // The thread ends when the last Writer handle is dropped.
         let spawned = std::thread::Builder::new()
             .name("concierge-writer".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     job(&mut inner);
+                    if let Some(b) = bound.as_mut() {
+                        b.after_write(inner.conn());
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -78,8 +99,11 @@ impl Writer {
         let job: Job = Box::new(move |inner: &mut Inner| {
             // A panic here would kill the writer thread; the parsers are total, but keep the
             // thread alive regardless and report the failure to this caller.
+            inner.deadline().arm();
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inner)))
                 .unwrap_or_else(|_| Err(DbError::Worker("write panicked".into())));
+            let out = inner.deadline().settle(out);
+            inner.note_outcome(&out);
             let _ = tx.send(out);
         });
         self.jobs

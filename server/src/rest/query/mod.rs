@@ -2,6 +2,7 @@
 //! headers that shape a request (`Prefer`, `Accept`, `Range`) into typed values. Column names
 //! must be columns of the table; anything else is an error, never SQL.
 
+pub mod bounds;
 mod headers;
 mod logic;
 mod select;
@@ -52,11 +53,13 @@ fn parse_count(what: &str, s: &str) -> Result<u64, RestError> {
 
 /// Parses one `column` + `op.value` filter on `table`; `shown` is what an error quotes.
 fn parse_filter(table: Table, col: &str, op_value: &str, shown: &str) -> Result<Filter, RestError> {
+    bounds::check_filter_value(op_value, shown)?;
     let f = Filter::parse_rest(col, op_value).map_err(|e| match e {
         FilterError::BadColumn(_) | FilterError::EmptyColumn => unknown_column(table, col),
         e => RestError::bad_query("filter", shown, e.to_string()),
     })?;
     column(table, &f.column)?;
+    bounds::check_pattern(&f, shown)?;
     Ok(f)
 }
 

@@ -1,10 +1,12 @@
 //! `select` and `order`: which columns come back, and in what order.
 
+use super::bounds::{MAX_ORDER_TERMS, MAX_SELECT_COLUMNS, check_list};
 use super::column;
 use crate::db::{ColumnDef, Order, Table};
 use crate::rest::error::{RestError, truncate};
 
 pub fn parse_select(table: Table, s: &str) -> Result<Vec<&'static ColumnDef>, RestError> {
+    check_list("select", s, MAX_SELECT_COLUMNS)?;
     let mut out = Vec::new();
     for item in s.split(',') {
         let item = item.trim();
@@ -35,6 +37,7 @@ pub fn parse_select(table: Table, s: &str) -> Result<Vec<&'static ColumnDef>, Re
 }
 
 pub fn parse_order(table: Table, s: &str) -> Result<Vec<Order>, RestError> {
+    check_list("order", s, MAX_ORDER_TERMS)?;
     let mut out = Vec::new();
     for term in s.split(',') {
         let mut parts = term.trim().split('.');

@@ -1,0 +1,38 @@
+//! Storage limits an operator configures (see the README's configuration section and
+//! SECURITY.md's "Limits" table).
+
+use std::time::Duration;
+
+/// Default statement timeout: far above any query the app makes, far below a client's patience.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default WAL bound.
+pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Longest any one query may run before it is cancelled (57014); zero = no timeout.
+    pub statement_timeout: Duration,
+    /// The WAL file stays below this size: past half of it, the writer checkpoints (waiting for
+    /// readers) between two transactions and truncates the file.
+    pub wal_limit_bytes: u64,
+    /// Largest the database file may grow (`PRAGMA max_page_count`); `None` = SQLite's own limit.
+    pub max_db_bytes: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            wal_limit_bytes: DEFAULT_WAL_LIMIT_BYTES,
+            max_db_bytes: None,
+        }
+    }
+}
+
+impl Options {
+    /// WAL size past which the writer runs a truncating checkpoint: half the bound, so one
+    /// more transaction smaller than the other half still fits under it.
+    pub fn wal_checkpoint_threshold(&self) -> u64 {
+        self.wal_limit_bytes / 2
+    }
+}

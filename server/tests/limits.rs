@@ -1,0 +1,145 @@
+//! Bounded cost per request: query-size limits answer 400 (PGRST100), and a query that runs
+//! past the statement timeout is cancelled with PostgREST's 57014 while other reads go on.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+async fn get(s: &TestServer, path_and_query: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(s.url(path_and_query))
+        .header("apikey", &s.service)
+        .send()
+        .await
+        .expect("get");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn oversized_queries_are_refused_with_a_parse_error_not_a_500() {
+    let s = TestServer::start(&[]).await;
+    let many = |item: &str, n: usize| vec![item; n].join(",");
+    let cases = [
+        // > 2,000 order terms gave a 500 (SQLite's own limit) before.
+        format!("/rest/v1/events?order={}", many("title.desc", 2_500)),
+        format!("/rest/v1/events?order={}", many("title", 33)),
+        format!("/rest/v1/events?select={}", many("title", 65)),
+        format!("/rest/v1/events?title=eq.{}", "x".repeat(1025)),
+        format!("/rest/v1/events?title=ilike.{}", "*a".repeat(17)),
+        format!("/rest/v1/events?or=(title.like.{})", "*a".repeat(17)),
+    ];
+    for path in &cases {
+        let (status, body) = get(&s, path).await;
+        assert_eq!(status, 400, "{}: {body}", &path[..60]);
+        assert_eq!(body["code"], "PGRST100", "{body}");
+        assert!(
+            body["details"]
+                .as_str()
+                .is_some_and(|d| d.contains("at most"))
+        );
+    }
+    // At the limits, the same queries are fine.
+    for path in [
+        format!("/rest/v1/events?order={}", many("title", 32)),
+        format!("/rest/v1/events?select={}", many("title", 64)),
+        format!("/rest/v1/events?title=ilike.{}", "*a".repeat(16)),
+    ] {
+        assert_eq!(get(&s, &path).await.0, 200, "{path}");
+    }
+}
+
+/// A pattern whose literal tail almost matches everywhere: matching costs text × pattern.
+fn slow_pattern() -> String {
+    format!("*{}b", "a".repeat(1000))
+}
+
+async fn fill_long_texts(s: &TestServer) {
+    let text = "a".repeat(60_000);
+    for _ in 0..6 {
+        let rows: Vec<Value> = (0..8)
+            .map(|_| json!({"session_id": text, "results": {}}))
+            .collect();
+        let r = reqwest::Client::new()
+            .post(s.url("/rest/v1/kiosk_results"))
+            .header("apikey", &s.service)
+            .json(&rows)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    s.insert(
+        "kiosk_results",
+        json!({"session_id": "short", "results": {}}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_slow_query_is_cancelled_with_57014_while_ordinary_reads_answer() {
+    let s = TestServer::start(&["--statement-timeout-ms", "300"]).await;
+    fill_long_texts(&s).await;
+    let slow_path = format!(
+        "/rest/v1/kiosk_results?select=id&session_id=like.{}",
+        slow_pattern()
+    );
+    let slow = {
+        let url = s.url(&slow_path);
+        let key = s.service.clone();
+        tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("apikey", key)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    // Ordinary reads while the slow one runs (or has just been cut off) all answer.
+    for _ in 0..5 {
+        let (status, body) = get(
+            &s,
+            "/rest/v1/kiosk_results?select=session_id&session_id=eq.short",
+        )
+        .await;
+        assert_eq!((status, body), (200, json!([{"session_id": "short"}])));
+    }
+    let (status, body) = slow.await.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["code"], "57014");
+    assert_eq!(
+        body["message"],
+        "canceling statement due to statement timeout"
+    );
+
+    // The same timeout guards the writer: a PATCH whose filter is slow is cancelled and
+    // changes nothing, and the writer goes on serving.
+    let r = reqwest::Client::new()
+        .patch(s.url(&format!(
+            "/rest/v1/kiosk_results?session_id=like.{}",
+            slow_pattern()
+        )))
+        .header("apikey", &s.service)
+        .json(&json!({"results": {"changed": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "57014");
+    let (_, all) = get(&s, "/rest/v1/kiosk_results?select=results").await;
+    assert_eq!(all.as_array().unwrap().len(), 49);
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["results"] == json!({}))
+    );
+    s.insert(
+        "kiosk_results",
+        json!({"session_id": "after", "results": {}}),
+    )
+    .await;
+}

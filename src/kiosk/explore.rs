@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::chips::{InterestChips, default_suggestions};
 use super::icons::Icon;
 use super::results::{Outcome, current_cards};
-use super::{Ambient, SearchState, StartOver, cards, feed};
+use super::{Ambient, SearchState, StartOver, cards};
 
 /// Longest free text we send; the server refuses far longer bodies anyway.
 const MAX_INTERESTS: usize = 300;
@@ -164,9 +164,9 @@ fn SearchFailed(interests: String, message: String, on_search: Callback<String>)
     }
 }
 
-/// One `kiosk_results` row: its heading and cards, kept current by a live query on exactly
-/// the events it lists (filter `id=in.(…)`, which also receives their deletions). A new row
-/// replaces this component, and with it that subscription.
+/// One `kiosk_results` row: its heading and cards, rendered from the events the row carries
+/// and kept current by the page's catalogue (no request and no subscription of its own, so a
+/// result shows as soon as it arrives).
 #[component]
 fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>) -> impl IntoView {
     let outcome = match Outcome::from_row(&row) {
@@ -182,13 +182,15 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
             .into_any();
         }
     };
-    let ids: Vec<String> = outcome.events.iter().map(|e| e.id.clone()).collect();
-    let live = (!ids.is_empty()).then(|| feed::events_by_ids(&ids));
     let snapshot = StoredValue::new(outcome.events.clone());
+    let catalogue = ambient.catalogue;
     let cards = Memo::new(move |_| {
         let now = ambient.now.get();
-        let live_rows = live.and_then(|l| l.loaded.get().then(|| l.rows.get()));
-        snapshot.with_value(|snap| current_cards(snap, live_rows.as_deref(), now))
+        catalogue.rows.with(|rows| {
+            catalogue
+                .seen
+                .with(|seen| snapshot.with_value(|snap| current_cards(snap, rows, seen, now)))
+        })
     });
     let zone = {
         let from_result = outcome.timezone.clone();

@@ -2,8 +2,9 @@
 //! in the mood for; matching events and hotel services appear as cards, live.
 //!
 //! Structure (why it is split this way):
-//! - [`KioskPage`] holds what outlives a guest: the hotel's public details, the wall clock for
-//!   time labels, the connection indicator, and the current guest's session id.
+//! - [`KioskPage`] holds what outlives a guest: the hotel's public details, its live catalogue
+//!   (one subscription for the page, which keeps every card current), the wall clock for time
+//!   labels, the connection indicator, and the current guest's session id.
 //! - [`GuestSession`] holds everything about one guest: the live query on `kiosk_results` for
 //!   the session id, what they typed, the search in flight, the idle clock. It is rendered by
 //!   a reactive closure keyed on the session id, so an idle reset (a new id) disposes the whole
@@ -75,12 +76,15 @@ struct Ambient {
     hotel: Signal<Option<HotelInfo>>,
     /// Wall clock (Unix seconds), ticking every 30 s so "Tonight 8:30 pm" turns into "Now".
     now: Signal<i64>,
+    /// The hotel's events as they are now: cards follow their updates and deletions.
+    catalogue: feed::Catalogue,
 }
 
 #[component]
 pub fn KioskPage() -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let backend = expect_context::<Backend>();
+    let catalogue = feed::hotel_catalogue(&config.hotel_id);
 
     // A plain signal filled by a task, not a resource: a resource read under the app's
     // `Suspense` would hold the whole kiosk back (and rebuild it) until the hotel arrives.
@@ -100,6 +104,7 @@ pub fn KioskPage() -> impl IntoView {
     let ambient = Ambient {
         hotel,
         now: Memo::new(move |_| (now_ms.get() / 1000.0) as i64).into(),
+        catalogue,
     };
 
     let session = RwSignal::new(Uuid::new_v4());
@@ -128,8 +133,7 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
     let posted = RwSignal::new(None::<KioskResultRow>);
     let live = feed::session_results(&session_id);
     let latest = Memo::new(move |_| {
-        live.rows
-            .with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
+        live.with(|rows| posted.with(|p| results::newest(rows, p.as_ref()).cloned()))
     });
 
     let idle = use_idle_reset(

@@ -1,8 +1,9 @@
 //! What the results region shows, computed from plain data (native-testable):
 //! which `kiosk_results` row is the newest, what it contains, and which of its cards are still
-//! current once the live catalogue has had its say.
+//! current once the hotel's live catalogue has had its say.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use concierge_wire::model::{EventRow, KioskResultRow};
 use serde::Deserialize;
@@ -98,27 +99,23 @@ pub fn card_order(a: &EventRow, b: &EventRow) -> Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-/// The cards to show: the result's events, each replaced by its live version when that is
-/// newer, dropped when the live catalogue no longer has it (deleted) or when it is over.
-///
-/// `live` is `None` until the live query on these events has loaded; until then the snapshot
-/// inside the result is all we know.
+/// The cards to show: the result's events, each replaced by the catalogue's copy when that is
+/// newer, dropped when the catalogue had it and no longer has (deleted) or when it is over.
+/// An event the catalogue has not `seen` yet (its snapshot predates the event) shows as the
+/// result carried it.
 pub fn current_cards(
     snapshot: &[EventRow],
-    live: Option<&[EventRow]>,
+    catalogue: &[EventRow],
+    seen: &HashSet<String>,
     now: UnixSeconds,
 ) -> Vec<EventRow> {
     let mut cards: Vec<EventRow> = snapshot
         .iter()
-        .filter_map(|snap| match live {
+        .filter_map(|snap| match catalogue.iter().find(|l| l.id == snap.id) {
+            Some(l) if version(l) >= version(snap) => Some(l.clone()),
+            Some(_) => Some(snap.clone()),
+            None if seen.contains(&snap.id) => None,
             None => Some(snap.clone()),
-            Some(rows) => rows.iter().find(|l| l.id == snap.id).map(|l| {
-                if version(l) >= version(snap) {
-                    l.clone()
-                } else {
-                    snap.clone()
-                }
-            }),
         })
         .filter(|e| !is_over(e, now))
         .collect();
@@ -195,7 +192,7 @@ mod tests {
             event("spa", true, Some(0.0), "2026-11-22T19:00:00Z"),
             event("unknown-distance", false, None, "2026-11-22T13:00:00Z"),
         ];
-        let ids: Vec<_> = current_cards(&snap, None, now())
+        let ids: Vec<_> = current_cards(&snap, &[], &HashSet::new(), now())
             .into_iter()
             .map(|e| e.id)
             .collect();
@@ -219,14 +216,40 @@ mod tests {
         let mut c_old = snap[2].clone();
         c_old.title = "Stale".into();
         c_old.updated_at = Some("2026-11-22T09:00:00.000Z".into());
-        // "b" is gone from the live rows: deleted.
+        // "b" is gone from the catalogue, which had it: deleted.
         let live = vec![a2, c_old];
-        let cards = current_cards(&snap, Some(&live), now());
+        let seen = ["a", "b", "c"].map(String::from).into();
+        let cards = current_cards(&snap, &live, &seen, now());
         let got: Vec<_> = cards
             .iter()
             .map(|e| (e.id.as_str(), e.title.as_str()))
             .collect();
         assert_eq!(got, [("c", "Event c"), ("a", "Renamed")]);
+    }
+
+    /// While realtime is down the catalogue is only as fresh as its last poll: an event newer
+    /// than that is not missing, just not there yet.
+    #[test]
+    fn events_the_catalogue_has_not_seen_keep_their_card() {
+        let snap = vec![
+            event("old", false, Some(1.0), "2026-11-22T13:00:00Z"),
+            event("new", false, Some(2.0), "2026-11-22T13:00:00Z"),
+        ];
+        let seen = HashSet::from(["old".to_owned()]);
+        let ids: Vec<_> = current_cards(&snap, &snap[..1], &seen, now())
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, ["old", "new"]);
+        let ids: Vec<_> = current_cards(&snap, &[], &seen, now())
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["new"],
+            "the catalogue had \"old\" and lost it: deleted"
+        );
     }
 
     #[test]
@@ -239,7 +262,8 @@ mod tests {
         let open_ended_later = event("later", false, None, "2026-11-22T13:00:00Z");
         let ids: Vec<_> = current_cards(
             &[done, on, open_ended_started, open_ended_later],
-            None,
+            &[],
+            &HashSet::new(),
             now(),
         )
         .into_iter()

@@ -398,3 +398,92 @@ test('with realtime disabled, results still arrive through polling', async () =>
     await polling.dispose();
   }
 });
+
+// ---------------------------------------------------------------- the live path
+
+/** Full event rows, as the search endpoint puts them in a result. */
+async function eventRows(srv, eventIds) {
+  const r = await rest(srv, 'GET', `events?id=in.(${eventIds.join(',')})`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return Object.fromEntries(r.body.map((e) => [e.id, e]));
+}
+
+/** Writes a `kiosk_results` row for `session` over REST, shaped as the search endpoint's. */
+async function writeResult(srv, session, interests, events) {
+  const categories = [...new Set(events.map((e) => e.category))];
+  const r = await rest(srv, 'POST', 'kiosk_results', {
+    session_id: session,
+    results: { interests, categories, events, suggestions: [], timezone: ZONE },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+}
+
+const joinsSent = (page) => page.sockets.flatMap((w) => w.sent).filter((f) => f.includes('"phx_join"')).length;
+
+/** What the page asks of the backend from now on: its REST requests and channel joins. */
+function watchTraffic(page) {
+  const restCalls = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/rest/v1/')) restCalls.push(r.url());
+  });
+  const before = joinsSent(page);
+  return { restCalls, joins: () => joinsSent(page) - before };
+}
+
+test('while realtime is live, arriving results cause no REST call and no channel join', async () => {
+  const page = await openKiosk(server, LANDSCAPE);
+  const session = await sessionId(page);
+  await page.getByTestId('connection').getByText('Live').waitFor({ timeout: 10000 });
+  const rows = await eventRows(server, Object.values(ids));
+  const events = (keys) => keys.map((k) => rows[ids[k]]);
+  await writeResult(server, session, 'a spa', events(['spa']));
+  await waitForCards(page, ids, ['spa']);
+
+  const traffic = watchTraffic(page);
+  const next = [['kids', 'planetarium'], ['comedy'], ['pianist', 'sitar', 'jazz'], ['spa', 'comedy'], ['symphony']];
+  for (const [i, keys] of next.entries()) {
+    await writeResult(server, session, `result ${i + 2}`, events(keys));
+    await waitForCards(page, ids, keys);
+  }
+  // Longer than a poll interval: a poll while live would show here too.
+  await page.waitForTimeout(1500);
+  assert.deepEqual(traffic.restCalls, [], 'no REST call per arriving result');
+  assert.equal(traffic.joins(), 0, 'no channel join per arriving result');
+  assert.equal(await page.getByTestId('result').count(), 1);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
+test('shown cards follow catalogue updates and deletions through the page’s one subscription', async () => {
+  const page = await openKiosk(server, LANDSCAPE);
+  const session = await sessionId(page);
+  await page.getByTestId('connection').getByText('Live').waitFor({ timeout: 10000 });
+  // Two events added while the kiosk is open: the catalogue hears of them over realtime.
+  const made = {};
+  for (const [key, title, km] of [['tasting', 'Rooftop wine tasting', 0.5], ['walk', 'Heritage walk', 2]]) {
+    const r = await rest(server, 'POST', 'events', {
+      hotel_id: HOTEL, title, category: 'culture', distance_km: km, is_hotel_service: false,
+      starts_at: inMinutes(180),
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    made[key] = r.body[0];
+  }
+  const keys = { tasting: made.tasting.id, walk: made.walk.id };
+  await writeResult(server, session, 'something local', [made.tasting, made.walk]);
+  await waitForCards(page, keys, ['tasting', 'walk']);
+
+  const traffic = watchTraffic(page);
+  const renamed = await rest(server, 'PATCH', `events?id=eq.${keys.tasting}`, { title: 'Rooftop wine tasting (sold out)' });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+  await page.getByTestId('event-card').filter({ hasText: 'Rooftop wine tasting (sold out)' }).waitFor({ timeout: 5000 });
+  const deleted = await rest(server, 'DELETE', `events?id=eq.${keys.walk}`);
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+  await waitForCards(page, keys, ['tasting'], 5000);
+  // The last one goes too: the result says what happened.
+  await rest(server, 'DELETE', `events?id=eq.${keys.tasting}`);
+  await page.getByTestId('results-empty').getByText(/ended or changed/).waitFor({ timeout: 5000 });
+  assert.deepEqual(traffic.restCalls, [], 'changes arrive over the one subscription, not by request');
+  assert.equal(traffic.joins(), 0);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});

@@ -79,7 +79,7 @@ impl LiveQuery {
         };
         let channel = (validity == Validity::Valid && cfg.realtime_enabled).then(|| {
             let topic = topic_for(&format!("concierge-{}-{}", spec.table, id.0));
-            Channel::new(topic, vec![spec.realtime_binding()], cfg.channel())
+            Channel::new(topic, spec.realtime_bindings(), cfg.channel())
         });
         LiveQuery {
             id,

@@ -2,7 +2,7 @@
 //! PostgREST request ([`Endpoint`]).
 
 use concierge_wire::filter::{Filter, FilterOp, FilterValue};
-use concierge_wire::realtime::{ChangeEvent, PostgresChangeSpec};
+use concierge_wire::realtime::{ChangeEvent, ChangeType, PostgresChangeSpec};
 use serde_json::Value;
 
 /// Identifies one live query inside an engine. Chosen by the caller (the browser shell counts).
@@ -45,7 +45,7 @@ pub struct OrderBy {
 ///     .limit(1)
 ///     .version_column("created_at")
 ///     .events(ChangeEvent::Insert);
-/// assert_eq!(spec.realtime_binding().filter.as_deref(), Some("session_id=eq.abc"));
+/// assert_eq!(spec.realtime_bindings()[0].filter.as_deref(), Some("session_id=eq.abc"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LiveQuerySpec {
@@ -59,6 +59,8 @@ pub struct LiveQuerySpec {
     pub version: VersionSource,
     /// Which change kinds to subscribe to.
     pub events: ChangeEvent,
+    /// Also receive the table's DELETEs unfiltered (see [`LiveQuerySpec::deletes_by_key`]).
+    pub deletes_by_key: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,6 +84,7 @@ impl LiveQuerySpec {
             key_column: "id".into(),
             version: VersionSource::Column("updated_at".into()),
             events: ChangeEvent::All,
+            deletes_by_key: false,
         }
     }
     pub fn filter(mut self, filter: Filter) -> Self {
@@ -113,6 +116,14 @@ impl LiveQuerySpec {
     }
     pub fn events(mut self, events: ChangeEvent) -> Self {
         self.events = events;
+        self
+    }
+    /// Realtime evaluates a DELETE's filter on the old record, which carries only the primary
+    /// key: a filter on any other column (`hotel_id=eq.…`) never lets a delete through. This
+    /// adds a second binding, every DELETE on the table, so deletes arrive by key: the store
+    /// drops the row it holds with that key and ignores the others.
+    pub fn deletes_by_key(mut self) -> Self {
+        self.deletes_by_key = true;
         self
     }
 
@@ -149,14 +160,24 @@ impl LiveQuerySpec {
         Ok(())
     }
 
-    /// The `config.postgres_changes[]` entry for this query.
-    pub fn realtime_binding(&self) -> PostgresChangeSpec {
-        PostgresChangeSpec {
-            event: self.events,
+    /// The `config.postgres_changes` entries for this query: its filter, and the unfiltered
+    /// deletes when asked for and the filter would stop them.
+    pub fn realtime_bindings(&self) -> Vec<PostgresChangeSpec> {
+        let binding = |event, filter: Option<&Filter>| PostgresChangeSpec {
+            event,
             schema: self.schema.clone(),
             table: Some(self.table.clone()),
-            filter: self.filter.as_ref().map(Filter::to_string),
+            filter: filter.map(Filter::to_string),
+        };
+        let mut out = vec![binding(self.events, self.filter.as_ref())];
+        let filter_stops_deletes = self
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.column != self.key_column);
+        if self.deletes_by_key && filter_stops_deletes && self.events.matches(ChangeType::Delete) {
+            out.push(binding(ChangeEvent::Delete, None));
         }
+        out
     }
 
     /// `select=*&<col>=<op>.<value>&order=…&limit=…`, every value percent-encoded.

@@ -513,3 +513,62 @@ fn malformed_frames_are_dropped_not_fatal() {
     let m = Message::new("phoenix", Event::Reply, json!(null)).encode_server(Vsn::V2);
     h.frame(m);
 }
+
+#[test]
+fn deletes_by_key_joins_an_unfiltered_delete_binding_and_applies_it() {
+    let filter = |f: &str| concierge_wire::Filter::parse_realtime(f).unwrap();
+    let bindings = |s: LiveQuerySpec| serde_json::to_value(s.realtime_bindings()).unwrap();
+    // A filter on the key lets deletes through already; without the option nothing is added.
+    assert_eq!(
+        bindings(
+            LiveQuerySpec::new("sessions")
+                .filter(filter("id=in.(a,b)"))
+                .deletes_by_key()
+        )
+        .as_array()
+        .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        bindings(LiveQuerySpec::new("sessions").filter(filter("customer_id=eq.c")))
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    let mut h = H::new(cfg());
+    h.now = 1_735_689_601_250;
+    let q = h.subscribe(
+        1,
+        spec().filter(filter("customer_id=eq.c")).deletes_by_key(),
+    );
+    let j = h.last_join();
+    assert_eq!(
+        j.payload["config"]["postgres_changes"],
+        json!([
+            {"event": "*", "schema": "public", "table": "sessions", "filter": "customer_id=eq.c"},
+            {"event": "DELETE", "schema": "public", "table": "sessions"},
+        ])
+    );
+    let ins = h.change(&j.topic, "INSERT", json!({"id": "s1", "customer_id": "c", "created_at": "2025-01-01T00:00:01Z", "updated_at": "2025-01-01T00:00:01Z"}), "2025-01-01T00:00:01.000Z");
+    h.frame(ins);
+    assert_eq!(h.rows[&q].len(), 1);
+    // Another customer's row: the store does not hold it, nothing changes.
+    let other = h.change(
+        &j.topic,
+        "DELETE",
+        json!({"id": "s9"}),
+        "2025-01-01T00:00:02Z",
+    );
+    h.frame(other);
+    assert_eq!(h.rows[&q].len(), 1);
+    // The old record carries only the key, and that is enough.
+    let del = h.change(
+        &j.topic,
+        "DELETE",
+        json!({"id": "s1"}),
+        "2025-01-01T00:00:02Z",
+    );
+    h.frame(del);
+    assert!(h.rows[&q].is_empty());
+}

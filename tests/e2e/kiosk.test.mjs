@@ -314,7 +314,8 @@ test('a failed search shows a designed error with a retry', async () => {
 });
 
 test('idle reset: countdown, a touch cancels it, then a new session and a clean screen', async () => {
-  const idle = await startServer({ appConfig: { ...FAST, idle_timeout_ms: 3000, idle_warning_ms: 2500 } });
+  // A 6 s warning: long enough that a screenshot and a click land inside it on a loaded machine.
+  const idle = await startServer({ appConfig: { ...FAST, idle_timeout_ms: 6500, idle_warning_ms: 6000 } });
   try {
     const idleIds = await seed(idle);
     for (const [name, vp] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]]) {
@@ -324,7 +325,7 @@ test('idle reset: countdown, a touch cancels it, then a new session and a clean 
       await waitForCards(page, idleIds, ['pianist', 'kids', 'sitar', 'symphony', 'jazz', 'planetarium']);
       // No touch for idle_timeout_ms: the warning counts down.
       const warning = page.getByTestId('idle-warning');
-      await warning.waitFor({ timeout: 6000 });
+      await warning.waitFor({ timeout: 12000 });
       assert.match(await warning.textContent(), /Are you still there\?/);
       await page.waitForTimeout(300);
       await screenshot(page, `kiosk-idle-warning-${name}`);
@@ -334,7 +335,7 @@ test('idle reset: countdown, a touch cancels it, then a new session and a clean 
       assert.equal(await sessionId(page), first);
       assert.equal(await page.getByTestId('result').count(), 1);
       // Then nobody comes back: reset.
-      await page.getByTestId('attract').waitFor({ timeout: 10000 });
+      await page.getByTestId('attract').waitFor({ timeout: 25000 });
       const second = await sessionId(page);
       assert.notEqual(second, first);
       assert.equal(await page.getByTestId('event-card').count(), 0);

@@ -35,7 +35,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Hosted Supabase answers browsers from any origin (the anon key, not the origin, is the
 /// credential), so apps served elsewhere, `trunk serve` and the wasm test runner can reach us.
-fn cors() -> CorsLayer {
+pub(crate) fn cors() -> CorsLayer {
     use axum::http::{HeaderName, Method};
     let allow = [
         "apikey",
@@ -89,6 +89,11 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 /// Static app files; client routes (`/kiosk`, `/session`, `/staff`, anything unknown outside
 /// the API prefixes) get `index.html` so the app's router can take over.
 async fn fallback(State(s): State<AppState>, req: Request) -> Response {
+    static_app(s.static_dir.clone(), req).await
+}
+
+/// The fallback's work, shared with the upstream mode's router (which has no [`AppState`]).
+pub(crate) async fn static_app(static_dir: Option<std::path::PathBuf>, req: Request) -> Response {
     let path = req.uri().path();
     if API_PREFIXES
         .iter()
@@ -103,7 +108,7 @@ async fn fallback(State(s): State<AppState>, req: Request) -> Response {
             ),
         );
     }
-    let Some(dir) = s.static_dir.clone() else {
+    let Some(dir) = static_dir else {
         return (
             StatusCode::NOT_FOUND,
             "the app is not being served: start concierge-server with --static-dir <built app>",

@@ -1,0 +1,103 @@
+//! The upstream mode's router and start-up: the app, `/config.json`, `/healthz` and the kiosk
+//! search; no `/rest`, `/auth` or `/realtime` (the hosted project serves those, and their
+//! paths answer a JSON 404 here, as unknown API paths do in local mode).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::Value;
+use tower_http::trace::TraceLayer;
+
+use super::{SetupError, Upstream, UpstreamConfig};
+
+/// What the upstream mode's handlers can reach.
+#[derive(Clone)]
+pub struct UpstreamState {
+    pub upstream: Arc<Upstream>,
+    /// The `/config.json` body: the project's URL and anon key, then `--app-config`.
+    pub app_config: Arc<Value>,
+    pub static_dir: Option<PathBuf>,
+}
+
+/// `/config.json` for the hosted project: the app talks to `url` (not to this server) with
+/// its anon key; `overrides` (the `--app-config` object) win over both.
+pub fn app_config(config: &UpstreamConfig, overrides: Option<Value>) -> Result<Value, String> {
+    let base = concierge_wire::config::AppConfig {
+        url: Some(config.url.clone()),
+        ..concierge_wire::config::AppConfig::with_anon_key(config.anon_key.clone())
+    };
+    let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;
+    match (overrides, &mut v) {
+        (None, _) => {}
+        (Some(Value::Object(o)), Value::Object(m)) => m.extend(o),
+        (Some(_), _) => return Err("--app-config must hold a JSON object".into()),
+    }
+    Ok(v)
+}
+
+pub fn router(state: UpstreamState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/config.json", get(config_json))
+        .merge(crate::search::upstream_router())
+        .fallback(fallback)
+        .layer(crate::app::cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Liveness of this (stateless) server; the project's health is the project's.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn config_json(State(s): State<UpstreamState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(s.app_config.as_ref().clone()),
+    )
+        .into_response()
+}
+
+async fn fallback(State(s): State<UpstreamState>, req: Request) -> Response {
+    crate::app::static_app(s.static_dir.clone(), req).await
+}
+
+/// A bound upstream-mode server, before it starts serving.
+pub struct Server {
+    pub state: UpstreamState,
+    pub listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    pub fn new(
+        config: UpstreamConfig,
+        app_config: Value,
+        static_dir: Option<PathBuf>,
+        listener: tokio::net::TcpListener,
+    ) -> Result<Server, SetupError> {
+        let state = UpstreamState {
+            upstream: Arc::new(Upstream::new(config)?),
+            app_config: Arc::new(app_config),
+            static_dir,
+        };
+        Ok(Server { state, listener })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        crate::app::serve(self.listener, router(self.state), shutdown).await
+    }
+}

@@ -274,3 +274,65 @@ async fn an_unreachable_project_is_a_clear_503_and_a_refusing_one_a_502() {
         "{body}"
     );
 }
+
+/// `supabase.auth.signInAnonymously()` on the project: a kiosk identity's token and user id.
+async fn kiosk_identity(project: &TestServer) -> (String, String) {
+    let r = reqwest::Client::new()
+        .post(project.url("/auth/v1/signup"))
+        .header("apikey", &project.anon)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    (
+        body["access_token"].as_str().expect("token").to_owned(),
+        body["user"]["id"].as_str().expect("id").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_result_written_through_the_front_belongs_to_the_kiosk_that_claimed_the_session() {
+    let project = TestServer::start(&["--seed-demo", "--legacy-anon-kiosk-reads", "false"]).await;
+    let front = Front::start(&project.url(""), &project.service, &project.anon).await;
+    let (mine, my_id) = kiosk_identity(&project).await;
+    let (other, _) = kiosk_identity(&project).await;
+    let claim = reqwest::Client::new()
+        .post(project.url("/rest/v1/kiosk_sessions"))
+        .header("apikey", &project.anon)
+        .bearer_auth(&mine)
+        .json(&json!({"id": SESSION}))
+        .send()
+        .await
+        .expect("claim");
+    assert_eq!(claim.status(), 201);
+
+    let ask = json!({"interests": "spa", "hotel_id": DEMO_HOTEL_ID});
+    let (status, row) = search(&front.url(""), &project.anon, SESSION, ask).await;
+    assert_eq!(status, 201, "{row}");
+    assert_eq!(
+        row["owner_id"],
+        my_id.as_str(),
+        "the project set the owner: {row}"
+    );
+
+    let read = |token: String| {
+        let url = project.url(&format!("/rest/v1/kiosk_results?session_id=eq.{SESSION}"));
+        let anon = project.anon.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("apikey", anon)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("read");
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    let seen = read(mine).await;
+    assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
+    assert_eq!(seen[0]["id"], row["id"]);
+    assert_eq!(read(other).await, json!([]), "another kiosk reads nothing");
+}

@@ -8,6 +8,7 @@ pub mod authz;
 pub mod cli;
 pub mod credentials;
 pub mod db;
+pub mod front;
 pub mod hub;
 pub mod jwt;
 pub mod realtime;
@@ -158,7 +159,7 @@ impl Server {
 /// stateless front of a hosted Supabase project.
 pub enum Started {
     Local(Server),
-    Upstream(upstream::Server),
+    Upstream(front::Server),
 }
 
 /// Builds the server `args` ask for (see [`Started`]).
@@ -174,7 +175,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
     if args.seed_demo {
         tracing::warn!("--seed-demo does nothing in upstream mode: seed the hosted project");
     }
-    let app_config = upstream::serve::app_config(&config, app_config_overrides(args)?)
+    let app_config = front::app_config(&config, app_config_overrides(args)?)
         .map_err(|m| app_config_error(args, m))?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -182,7 +183,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
             addr: args.addr.to_string(),
             source,
         })?;
-    let server = upstream::Server::new(config, app_config, args.static_dir.clone(), listener)?;
+    let server = front::Server::new(config, app_config, args.static_dir.clone(), listener)?;
     Ok(Started::Upstream(server))
 }
 

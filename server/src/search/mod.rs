@@ -42,6 +42,8 @@ pub mod interests;
 mod keywords;
 mod source;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -58,7 +60,7 @@ use crate::db::Row;
 use crate::rest::error::RestError;
 use crate::state::AppState;
 use crate::time_fmt;
-use crate::upstream::UpstreamState;
+use crate::upstream::Upstream;
 
 /// Largest accepted request body. The real payload is a sentence and an id.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -75,8 +77,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route(PATH, post(by_interests))
 }
 
-/// The same endpoint in upstream mode, over the hosted project.
-pub fn upstream_router() -> Router<UpstreamState> {
+/// The same endpoint in upstream mode, over the hosted project's REST client.
+pub fn upstream_router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Upstream>: axum::extract::FromRef<S>,
+{
     Router::new().route(PATH, post(by_interests_upstream))
 }
 
@@ -170,12 +176,12 @@ async fn by_interests(
 }
 
 async fn by_interests_upstream(
-    State(state): State<UpstreamState>,
+    State(upstream): State<Arc<Upstream>>,
     RawQuery(raw_query): RawQuery,
     creds: Credentials,
     body: Body,
 ) -> Response {
-    let backend = Backend::Upstream(&state.upstream);
+    let backend = Backend::Upstream(&upstream);
     respond(handle(backend, raw_query.as_deref(), &creds, body).await)
 }
 

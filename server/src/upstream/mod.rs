@@ -9,7 +9,7 @@
 //! project's trigger then sets the row's owner from `kiosk_sessions`, and Realtime delivers it
 //! to the kiosk that claimed the session.
 //!
-//! This module is the REST client ([`Upstream`]); [`serve`] is the router and start-up.
+//! This module is the REST client ([`Upstream`]); [`crate::front`] is the server.
 //!
 //! Decisions:
 //! - Every call has a connect timeout and an overall timeout, and an answer larger than
@@ -24,8 +24,6 @@
 //!   asymmetric). A bearer token is not verified here: the search writes with the service role
 //!   whoever asks, exactly as in local mode, so the token could not change what is written.
 
-pub mod serve;
-
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -35,8 +33,6 @@ use serde_json::Value;
 use crate::credentials::{Authorization, CredentialError, Credentials};
 use crate::db::Row;
 use crate::rest::error::RestError;
-
-pub use serve::{Server, UpstreamState};
 
 /// Largest upstream answer read (a hotel's whole catalogue fits many times over).
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;

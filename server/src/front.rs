@@ -1,20 +1,21 @@
-//! The upstream mode's router and start-up: the app, `/config.json`, `/healthz` and the kiosk
-//! search; no `/rest`, `/auth` or `/realtime` (the hosted project serves those, and their
-//! paths answer a JSON 404 here, as unknown API paths do in local mode).
+//! The upstream mode's server: the stateless front of a hosted Supabase project
+//! ([`crate::upstream`] is its REST client). It serves the app, `/config.json`, `/healthz` and
+//! the kiosk search; no `/rest`, `/auth` or `/realtime` (the hosted project serves those, and
+//! their paths answer a JSON 404 here, as unknown API paths do in local mode).
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::Value;
 use tower_http::trace::TraceLayer;
 
-use super::{SetupError, Upstream, UpstreamConfig};
+use crate::upstream::{SetupError, Upstream, UpstreamConfig};
 
 /// What the upstream mode's handlers can reach.
 #[derive(Clone)]
@@ -23,6 +24,13 @@ pub struct UpstreamState {
     /// The `/config.json` body: the project's URL and anon key, then `--app-config`.
     pub app_config: Arc<Value>,
     pub static_dir: Option<PathBuf>,
+}
+
+/// The search's handler takes the client alone.
+impl FromRef<UpstreamState> for Arc<Upstream> {
+    fn from_ref(state: &UpstreamState) -> Arc<Upstream> {
+        state.upstream.clone()
+    }
 }
 
 /// `/config.json` for the hosted project: the app talks to `url` (not to this server) with

@@ -241,9 +241,13 @@ fn same(a: &str, b: &str) -> bool {
 
 fn transport(e: reqwest::Error) -> UpstreamError {
     // `reqwest` names the URL in its message; the URL is the operator's, not a secret.
-    let why = std::error::Error::source(&e)
-        .map(|s| format!("{e}: {s}"))
-        .unwrap_or_else(|| e.to_string());
+    // The whole chain: the last link is the useful one ("Connection refused").
+    let mut why = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        why = format!("{why}: {c}");
+        cause = c.source();
+    }
     if e.is_connect() || e.is_timeout() || e.is_request() {
         UpstreamError::Unreachable(why)
     } else {

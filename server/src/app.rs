@@ -1,6 +1,7 @@
 //! Router composition and serving. Other modules add their routes in [`router`].
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -33,7 +34,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Hosted Supabase answers browsers from any origin (the anon key, not the origin, is the
 /// credential), so apps served elsewhere, `trunk serve` and the wasm test runner can reach us.
-fn cors() -> CorsLayer {
+pub(crate) fn cors() -> CorsLayer {
     use axum::http::{HeaderName, Method};
     let allow = [
         "apikey",
@@ -83,6 +84,11 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 /// Static app files; client routes (`/kiosk`, `/session`, `/staff`, anything unknown outside
 /// the API prefixes) get `index.html` so the app's router can take over.
 async fn fallback(State(s): State<AppState>, req: Request) -> Response {
+    static_app(s.site.clone(), req).await
+}
+
+/// The fallback's work, shared with the upstream mode's router (which has no [`AppState`]).
+pub(crate) async fn static_app(site: Option<Arc<crate::assets::Site>>, req: Request) -> Response {
     let path = req.uri().path();
     if API_PREFIXES
         .iter()
@@ -97,7 +103,7 @@ async fn fallback(State(s): State<AppState>, req: Request) -> Response {
             ),
         );
     }
-    let Some(site) = s.site.clone() else {
+    let Some(site) = site else {
         return (
             StatusCode::NOT_FOUND,
             "the app is not being served: start concierge-server with --static-dir <built app>",

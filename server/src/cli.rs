@@ -143,6 +143,24 @@ pub struct ServeArgs {
     /// when not set (then only the disk limits it).
     #[arg(long, env = "CONCIERGE_MAX_DB_MIB", global = true)]
     pub max_db_mib: Option<u64>,
+    /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
+    /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
+    /// search, reading the catalogue from and writing results to that project's REST API.
+    #[arg(long, env = "CONCIERGE_UPSTREAM_SUPABASE", global = true)]
+    pub upstream_supabase: Option<String>,
+    /// Upstream mode: the project's service_role (secret) key, used for the search's reads and
+    /// its result writes. Prefer the environment: a flag shows in the process list.
+    #[arg(
+        long,
+        env = "CONCIERGE_UPSTREAM_SERVICE_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub upstream_service_key: Option<String>,
+    /// Upstream mode: the project's anon (publishable) key, served in `/config.json`; search
+    /// callers must present it (or the service key) as their API key.
+    #[arg(long, env = "CONCIERGE_UPSTREAM_ANON_KEY", global = true)]
+    pub upstream_anon_key: Option<String>,
 }
 
 impl ServeArgs {

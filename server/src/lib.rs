@@ -9,6 +9,7 @@ pub mod authz;
 pub mod cli;
 pub mod credentials;
 pub mod db;
+pub mod front;
 pub mod hub;
 pub mod jwt;
 pub mod realtime;
@@ -17,6 +18,7 @@ pub mod schema;
 pub mod search;
 pub mod state;
 pub mod time_fmt;
+pub mod upstream;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub enum StartError {
     Seed(#[from] db::seed::SeedError),
     #[error("--static-dir: {0}")]
     Assets(#[from] assets::PrepareError),
+    #[error(transparent)]
+    Upstream(#[from] upstream::SetupError),
 }
 
 /// Everything a running server is made of, before it starts listening.
@@ -54,23 +58,33 @@ pub struct Server {
     pub listener: tokio::net::TcpListener,
 }
 
-fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
-    let err = |msg: String| StartError::AppConfig {
+fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
+    StartError::AppConfig {
         path: args
             .app_config
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         msg,
-    };
-    let overrides = match &args.app_config {
-        None => None,
+    }
+}
+
+/// The `--app-config` object, when one is given.
+fn app_config_overrides(args: &ServeArgs) -> Result<Option<Value>, StartError> {
+    let err = |msg: String| app_config_error(args, msg);
+    match &args.app_config {
+        None => Ok(None),
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| err(e.to_string()))?;
-            Some(serde_json::from_str::<Value>(&text).map_err(|e| err(e.to_string()))?)
+            Ok(Some(
+                serde_json::from_str::<Value>(&text).map_err(|e| err(e.to_string()))?,
+            ))
         }
-    };
-    app::app_config(keys, overrides).map_err(err)
+    }
+}
+
+fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
+    app::app_config(keys, app_config_overrides(args)?).map_err(|m| app_config_error(args, m))
 }
 
 /// Opens the database, applies migrations (and the demo seed) and binds the listener.
@@ -154,5 +168,70 @@ impl Server {
         };
         app::serve(self.listener, router, shutdown).await?;
         Ok(())
+    }
+}
+
+/// What `concierge-server` serves: the local backend, or (with `--upstream-supabase`) the
+/// stateless front of a hosted Supabase project.
+pub enum Started {
+    Local(Server),
+    Upstream(front::Server),
+}
+
+/// Builds the server `args` ask for (see [`Started`]).
+pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
+    let Some(url) = &args.upstream_supabase else {
+        return Ok(Started::Local(build(args).await?));
+    };
+    let config = upstream::UpstreamConfig::new(
+        url,
+        args.upstream_service_key.as_deref(),
+        args.upstream_anon_key.as_deref(),
+    )?;
+    if args.seed_demo {
+        tracing::warn!("--seed-demo does nothing in upstream mode: seed the hosted project");
+    }
+    let app_config = front::app_config(&config, app_config_overrides(args)?)
+        .map_err(|m| app_config_error(args, m))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: args.addr.to_string(),
+            source,
+        })?;
+    let site = match &args.static_dir {
+        None => None,
+        Some(dist) => Some(Arc::new(
+            assets::Site::start(dist.clone(), assets_cache_dir(&args.db)).await?,
+        )),
+    };
+    let server = front::Server::new(config, app_config, site, listener)?;
+    Ok(Started::Upstream(server))
+}
+
+impl Started {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        match self {
+            Started::Local(s) => s.local_addr(),
+            Started::Upstream(s) => s.local_addr(),
+        }
+    }
+
+    /// One line for the start-up log: where the data lives.
+    pub fn describe(&self, args: &ServeArgs) -> String {
+        match self {
+            Started::Local(_) => format!("database {}", args.db.display()),
+            Started::Upstream(s) => format!("upstream {}", s.state.upstream.config().url),
+        }
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        match self {
+            Started::Local(s) => s.run(shutdown).await,
+            Started::Upstream(s) => Ok(s.run(shutdown).await?),
+        }
     }
 }

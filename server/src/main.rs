@@ -68,10 +68,10 @@ fn serve(cli: Cli) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        if cli.serve.jwt_secret == DEV_JWT_SECRET {
+        if cli.serve.jwt_secret == DEV_JWT_SECRET && cli.serve.upstream_supabase.is_none() {
             tracing::warn!("using the DEVELOPMENT JWT secret; set --jwt-secret / CONCIERGE_JWT_SECRET for anything real");
         }
-        let server = match concierge_server::build(&cli.serve).await {
+        let server = match concierge_server::start(&cli.serve).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("{e}");
@@ -80,7 +80,7 @@ fn serve(cli: Cli) -> ExitCode {
             }
         };
         let addr = server.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| cli.serve.addr.to_string());
-        tracing::info!(url = %format!("http://{addr}"), db = %cli.serve.db.display(), "concierge-server started");
+        tracing::info!(url = %format!("http://{addr}"), data = %server.describe(&cli.serve), "concierge-server started");
         println!("listening on http://{addr}");
         match server.run(shutdown_signal()).await {
             Ok(()) => {

@@ -32,9 +32,17 @@
 //! | `hotel_id` missing | 400 | `22023` |
 //! | unknown hotel | 404 | `PGRST116` |
 //! | body over [`MAX_BODY_BYTES`] | 413 | `PGRST413` |
+//!
+//! The same handler serves the upstream mode ([`crate::upstream`]): there the catalogue comes
+//! from and the row goes to a hosted project's REST API ([`source::Backend`]), the API key must
+//! be that project's anon or service key, and the project not answering adds 503
+//! `UPSTREAM_UNREACHABLE` and a bad answer 502 `UPSTREAM_ERROR`.
 
 pub mod interests;
 mod keywords;
+mod source;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -42,16 +50,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
-use concierge_wire::{Category, Filter};
+use concierge_wire::Category;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::authz::Principal;
+use self::source::Backend;
 use crate::credentials::Credentials;
-use crate::db::{Order, ReadQuery, Row, Table};
+use crate::db::Row;
 use crate::rest::error::RestError;
 use crate::state::AppState;
 use crate::time_fmt;
+use crate::upstream::Upstream;
 
 /// Largest accepted request body. The real payload is a sentence and an id.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -62,8 +71,19 @@ pub const MAX_EVENTS: usize = 24;
 /// Suggestions offered when nothing matched.
 const MAX_SUGGESTIONS: usize = 4;
 
+const PATH: &str = "/api/event/by-interests";
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/event/by-interests", post(by_interests))
+    Router::new().route(PATH, post(by_interests))
+}
+
+/// The same endpoint in upstream mode, over the hosted project's REST client.
+pub fn upstream_router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Upstream>: axum::extract::FromRef<S>,
+{
+    Router::new().route(PATH, post(by_interests_upstream))
 }
 
 fn bad(code: &'static str, message: impl Into<String>) -> RestError {
@@ -152,20 +172,34 @@ async fn by_interests(
     creds: Credentials,
     body: Body,
 ) -> Response {
-    match handle(&state, raw_query.as_deref(), &creds, body).await {
+    respond(handle(Backend::Local(&state), raw_query.as_deref(), &creds, body).await)
+}
+
+async fn by_interests_upstream(
+    State(upstream): State<Arc<Upstream>>,
+    RawQuery(raw_query): RawQuery,
+    creds: Credentials,
+    body: Body,
+) -> Response {
+    let backend = Backend::Upstream(&upstream);
+    respond(handle(backend, raw_query.as_deref(), &creds, body).await)
+}
+
+fn respond(result: Result<Row, RestError>) -> Response {
+    match result {
         Ok(row) => (StatusCode::CREATED, Json(Value::Object(row))).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
 async fn handle(
-    state: &AppState,
+    backend: Backend<'_>,
     raw_query: Option<&str>,
     creds: &Credentials,
     body: Body,
 ) -> Result<Row, RestError> {
     // Any valid key may search; the caller's role does not widen what is written.
-    creds.principal(&state.keys)?;
+    backend.check_key(creds)?;
     let session_id = parse_session_id(raw_query)?;
     let bytes = read_body(body).await?;
     let (interests, hotel_id) = parse_body(&bytes)?;
@@ -174,66 +208,19 @@ async fn handle(
         interests,
         hotel_id,
     };
-    search(state, &req).await
-}
-
-async fn hotel(state: &AppState, hotel_id: &str) -> Result<Row, RestError> {
-    let q = ReadQuery {
-        filters: vec![Filter::eq("id", hotel_id)],
-        limit: Some(1),
-        ..ReadQuery::default()
-    };
-    let found = state
-        .db
-        .select(&Principal::ServiceRole, Table::Hotels, q)
-        .await
-        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?;
-    found.rows.into_iter().next().ok_or_else(|| {
-        RestError::new(
-            StatusCode::NOT_FOUND,
-            "PGRST116",
-            format!(
-                "unknown hotel \"{}\"",
-                crate::rest::error::truncate(hotel_id)
-            ),
-        )
-    })
+    search(backend, &req).await
 }
 
 /// The hotel's events that are not over at `now_ms`, in kiosk order.
 async fn upcoming_events(
-    state: &AppState,
+    backend: Backend<'_>,
     hotel_id: &str,
     now_ms: i64,
 ) -> Result<Vec<Row>, RestError> {
-    let order = |name: &str, desc: bool| {
-        Table::Events.column(name).map(|col| Order {
-            col,
-            desc,
-            nulls_first: Some(false),
-        })
-    };
-    let q = ReadQuery {
-        filters: vec![Filter::eq("hotel_id", hotel_id)],
-        order: [
-            order("is_hotel_service", true),
-            order("distance_km", false),
-            order("starts_at", false),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-        ..ReadQuery::default()
-    };
-    let rows = state
-        .db
-        .select(&Principal::ServiceRole, Table::Events, q)
-        .await
-        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?
-        .rows;
+    let rows = backend.events(hotel_id).await?;
     let mut upcoming: Vec<Row> = rows.into_iter().filter(|r| !is_over(r, now_ms)).collect();
-    // The SQL order already is the kiosk order; sorting again here keeps it true whatever the
-    // storage does with NULLs and booleans, and documents it in one place.
+    // Whatever order the source returned (the local query already asks for the kiosk order),
+    // sorting here makes it true for every source and documents it in one place.
     upcoming.sort_by(kiosk_order);
     Ok(upcoming)
 }
@@ -316,18 +303,14 @@ fn build_results(interests: &str, hotel: &Row, upcoming: &[Row]) -> (Value, usiz
     (results, count)
 }
 
-async fn search(state: &AppState, req: &SearchRequest) -> Result<Row, RestError> {
-    let hotel = hotel(state, &req.hotel_id).await?;
-    let upcoming = upcoming_events(state, &req.hotel_id, time_fmt::now_ms()).await?;
+async fn search(backend: Backend<'_>, req: &SearchRequest) -> Result<Row, RestError> {
+    let hotel = backend.hotel(&req.hotel_id).await?;
+    let upcoming = upcoming_events(backend, &req.hotel_id, time_fmt::now_ms()).await?;
     let (results, count) = build_results(&req.interests, &hotel, &upcoming);
     let mut row = Map::new();
     row.insert("session_id".into(), Value::String(req.session_id.clone()));
     row.insert("results".into(), results);
-    let stored = state
-        .writer
-        .insert_one(&Principal::ServiceRole, Table::KioskResults, row)
-        .await
-        .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?;
+    let stored = backend.insert_result(row).await?;
     tracing::info!(
         session_id = %req.session_id,
         hotel_id = %req.hotel_id,

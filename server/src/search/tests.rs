@@ -11,7 +11,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tower::ServiceExt;
 
 use super::*;
-use crate::db::{self, Change};
+use crate::authz::Principal;
+use crate::db::{self, Change, Table};
 use crate::jwt::Keys;
 
 const HOTEL: &str = "test-hotel";

@@ -38,6 +38,8 @@ impl FromRef<UpstreamState> for Arc<Upstream> {
 pub fn app_config(config: &UpstreamConfig, overrides: Option<Value>) -> Result<Value, String> {
     let base = concierge_wire::config::AppConfig {
         url: Some(config.url.clone()),
+        // The search is ours, not the project's: the page's own origin.
+        search_url: Some("/".into()),
         ..concierge_wire::config::AppConfig::with_anon_key(config.anon_key.clone())
     };
     let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;

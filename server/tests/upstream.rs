@@ -238,6 +238,8 @@ async fn the_front_serves_no_rest_and_names_the_project_in_config_json() {
     assert_eq!(status, 200);
     assert_eq!(cfg["url"], project.url(""), "trailing slash trimmed: {cfg}");
     assert_eq!(cfg["anon_key"], project.anon.as_str());
+    // The app searches at the front (its own origin), not at the project, which has no search.
+    assert_eq!(cfg["search_url"], "/", "{cfg}");
     assert_eq!(cfg["idle_timeout_ms"], 45000, "--app-config merged: {cfg}");
     assert_eq!(cfg["hotel_id"], DEMO_HOTEL_ID);
     let health = reqwest::get(front.url("/healthz")).await.expect("healthz");

@@ -173,7 +173,11 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
         activity();
     });
 
-    let backend = expect_context::<Backend>();
+    // The search may live elsewhere than the data (hosted: the front server, not the project).
+    let backend = match &config.search_url {
+        Some(base) => Backend::new(base.clone(), config.anon_key.clone()),
+        None => expect_context::<Backend>(),
+    };
     let submit = Callback::new({
         let hotel_id = config.hotel_id.clone();
         let session_id = session_id.clone();

@@ -13,6 +13,11 @@ use crate::phoenix::Vsn;
 pub struct AppConfig {
     /// Backend base URL; `None` means the page's own origin.
     pub url: Option<String>,
+    /// Where the kiosk's search (`POST /api/event/by-interests`) goes; `None` means `url`.
+    /// On hosted Supabase the project has no search, so the concierge-server in front of it
+    /// (upstream mode) serves `"/"`: the page's own origin.
+    #[serde(default)]
+    pub search_url: Option<String>,
     pub anon_key: String,
     pub hotel_id: String,
     pub realtime_enabled: bool,
@@ -36,6 +41,7 @@ impl Default for AppConfig {
     fn default() -> AppConfig {
         AppConfig {
             url: None,
+            search_url: None,
             anon_key: String::new(),
             hotel_id: DEFAULT_HOTEL_ID.into(),
             realtime_enabled: true,
@@ -113,6 +119,7 @@ pub fn parse(text: &str) -> Result<Parsed, ConfigError> {
     let ms = |v: &Value| v.as_u64().filter(|n| *n > 0 && *n <= 24 * 3600 * 1000);
     take!("url", c.url, |v: &Value| string(v)
         .map(|s| Some(s.trim_end_matches('/').to_owned())));
+    take!("search_url", c.search_url, |v: &Value| string(v).map(Some));
     take!("hotel_id", c.hotel_id, string);
     take!("realtime_enabled", c.realtime_enabled, Value::as_bool);
     take!("realtime_vsn", c.realtime_vsn, |v: &Value| v
@@ -169,6 +176,16 @@ mod tests {
         // The served form keeps the version text.
         let served = serde_json::to_value(AppConfig::with_anon_key("k")).unwrap();
         assert_eq!(served["realtime_vsn"], "2.0.0");
+    }
+
+    #[test]
+    fn the_search_goes_to_url_unless_told_otherwise() {
+        let p = parse(r#"{"anon_key":"k","url":"https://x.supabase.co/"}"#).unwrap();
+        assert_eq!(p.config.search_url, None);
+        let p = parse(r#"{"anon_key":"k","search_url":"/"}"#).unwrap();
+        assert_eq!(p.config.search_url.as_deref(), Some("/"));
+        let p = parse(r#"{"anon_key":"k","search_url":7}"#).unwrap();
+        assert_eq!((p.config.search_url, p.warnings.len()), (None, 1));
     }
 
     #[test]

@@ -197,3 +197,80 @@ fn create_stored(path: &Path) -> Result<Resolved, SecretError> {
         source: Source::Generated(path.to_owned()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn loopback_is_127_slash_8_and_ipv6_one() {
+        for a in [
+            "127.0.0.1:1",
+            "127.9.8.7:1",
+            "[::1]:1",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert!(is_loopback(&addr(a)), "{a}");
+        }
+        for a in ["0.0.0.0:1", "[::]:1", "10.0.0.1:1", "192.168.1.2:1"] {
+            assert!(!is_loopback(&addr(a)), "{a}");
+        }
+    }
+
+    #[test]
+    fn resolution_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        let lo = addr("127.0.0.1:0");
+        let open = addr("0.0.0.0:0");
+        // Loopback, nothing configured or stored: the development default, and no file.
+        let r = resolve(None, lo, &db).unwrap();
+        assert_eq!(
+            (r.secret.as_str(), &r.source),
+            (DEV_JWT_SECRET, &Source::Development)
+        );
+        // An empty configured value counts as unset (an empty env var in a compose file).
+        assert_eq!(
+            resolve(Some(""), lo, &db).unwrap().source,
+            Source::Development
+        );
+        assert!(!secret_file(&db).exists());
+        // Off loopback: generated once, then stored, and then also used on loopback.
+        let made = resolve(None, open, &db).unwrap();
+        assert_eq!(made.source, Source::Generated(secret_file(&db)));
+        assert_eq!(made.secret.len(), 2 * GENERATED_BYTES);
+        for a in [open, lo] {
+            let again = resolve(None, a, &db).unwrap();
+            assert_eq!(again.source, Source::Stored(secret_file(&db)));
+            assert_eq!(again.secret, made.secret);
+        }
+        // A configured secret wins over the stored one; the development one never off loopback.
+        assert_eq!(resolve(Some("mine"), open, &db).unwrap().secret, "mine");
+        assert!(matches!(
+            resolve(Some(DEV_JWT_SECRET), open, &db),
+            Err(SecretError::DevelopmentOffLoopback { .. })
+        ));
+    }
+
+    #[test]
+    fn a_truncated_stored_secret_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        o.open(secret_file(&db))
+            .unwrap()
+            .write_all(b"short\n")
+            .unwrap();
+        assert!(matches!(
+            resolve(None, addr("0.0.0.0:0"), &db),
+            Err(SecretError::TooShort { .. })
+        ));
+    }
+}

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::jwt::DEV_JWT_SECRET;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "concierge-server",
@@ -25,7 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API, realtime and the built app (the default when no subcommand is given).
     Serve,
-    /// Print `{"anon_key": …, "service_role_key": …}` for the configured JWT secret.
+    /// Print `{"anon_key": …, "service_role_key": …}` for the JWT secret a server with the same
+    /// --jwt-secret, --db and --addr uses (the stored `<db>.jwt-secret` when it exists).
     Keys,
     /// Create a staff account (or promote an existing user to staff and reset its password)
     /// in the database given by --db.
@@ -66,9 +65,16 @@ pub struct ServeArgs {
     /// Directory holding the built app (index.html, wasm, js, css).
     #[arg(long, env = "CONCIERGE_STATIC_DIR", global = true)]
     pub static_dir: Option<PathBuf>,
-    /// HS256 secret for the anon / service_role keys and user tokens.
-    #[arg(long, env = "CONCIERGE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true, global = true)]
-    pub jwt_secret: String,
+    /// HS256 secret for the anon / service_role keys and user tokens. When not set: the secret
+    /// stored in `<db>.jwt-secret` if that file exists; else on a loopback --addr the public
+    /// development secret; else a random secret generated into `<db>.jwt-secret` (mode 0600).
+    #[arg(
+        long,
+        env = "CONCIERGE_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
     /// Load (or re-time) the demo hotel and its events at start.
     #[arg(long, env = "CONCIERGE_SEED_DEMO", global = true)]
     pub seed_demo: bool,
@@ -164,6 +170,11 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The JWT secret these flags select (see `crate::secret`); may create `<db>.jwt-secret`.
+    pub fn resolve_secret(&self) -> Result<crate::secret::Resolved, crate::secret::SecretError> {
+        crate::secret::resolve(self.jwt_secret.as_deref(), self.addr, &self.db)
+    }
+
     /// The storage limits these flags configure.
     pub fn storage_options(&self) -> crate::db::Options {
         const MIB: u64 = 1024 * 1024;

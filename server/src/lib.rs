@@ -16,6 +16,7 @@ pub mod realtime;
 pub mod rest;
 pub mod schema;
 pub mod search;
+pub mod secret;
 pub mod state;
 pub mod time_fmt;
 pub mod upstream;
@@ -50,6 +51,8 @@ pub enum StartError {
     Assets(#[from] assets::PrepareError),
     #[error(transparent)]
     Upstream(#[from] upstream::SetupError),
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
 }
 
 /// Everything a running server is made of, before it starts listening.
@@ -89,8 +92,10 @@ fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
 
 /// Opens the database, applies migrations (and the demo seed) and binds the listener.
 pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
+    let secret = args.resolve_secret()?;
+    log_secret_source(&secret.source, &args.db);
     let keys = Arc::new(
-        Keys::new(&args.jwt_secret).with_legacy_anon_kiosk_reads(args.legacy_anon_kiosk_reads),
+        Keys::new(&secret.secret).with_legacy_anon_kiosk_reads(args.legacy_anon_kiosk_reads),
     );
     if args.legacy_anon_kiosk_reads {
         tracing::warn!(
@@ -140,6 +145,24 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         auth,
     };
     Ok(Server { state, listener })
+}
+
+fn log_secret_source(source: &secret::Source, db: &std::path::Path) {
+    match source {
+        secret::Source::Configured => {}
+        secret::Source::Development => tracing::warn!(
+            "using the public DEVELOPMENT JWT secret (allowed on a loopback address only); \
+             set --jwt-secret / CONCIERGE_JWT_SECRET for anything real"
+        ),
+        secret::Source::Stored(path) => {
+            tracing::info!(file = %path.display(), "using the stored JWT secret")
+        }
+        secret::Source::Generated(path) => tracing::info!(
+            file = %path.display(),
+            "generated a random JWT secret; `concierge-server keys --db {}` prints its keys",
+            db.display()
+        ),
+    }
 }
 
 /// `<db>-assets`, beside the database (as SQLite puts `-wal` there): the app's compressed twins

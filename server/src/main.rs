@@ -2,13 +2,33 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use concierge_server::cli::{Cli, Command};
-use concierge_server::jwt::{DEV_JWT_SECRET, Keys};
+use concierge_server::jwt::Keys;
+use concierge_server::secret::Source;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Keys) => {
-            let keys = Keys::new(&cli.serve.jwt_secret);
+            let secret = match cli.serve.resolve_secret() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("concierge-server keys: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match &secret.source {
+                Source::Development => eprintln!(
+                    "concierge-server keys: no secret configured and no {} file: these are the \
+                     keys of the public DEVELOPMENT secret (loopback only)",
+                    concierge_server::secret::secret_file(&cli.serve.db).display()
+                ),
+                Source::Generated(path) => eprintln!(
+                    "concierge-server keys: generated a random JWT secret into {}",
+                    path.display()
+                ),
+                Source::Configured | Source::Stored(_) => {}
+            }
+            let keys = Keys::new(&secret.secret);
             let out = serde_json::json!({
                 "anon_key": keys.anon_key(),
                 "service_role_key": keys.service_role_key(),
@@ -28,10 +48,17 @@ fn add_staff(
 ) -> ExitCode {
     use concierge_server::auth::AuthService;
     use concierge_wire::AppRole;
-    let keys = std::sync::Arc::new(Keys::new(&serve.jwt_secret));
-    let result = AuthService::open(&serve.db, keys, serve.access_token_ttl_secs).and_then(|auth| {
-        auth.upsert_user_blocking(&a.email, &a.password, AppRole::Staff, Some(&a.name))
-    });
+    let result = serve
+        .resolve_secret()
+        .map_err(|e| e.to_string())
+        .and_then(|secret| {
+            let keys = std::sync::Arc::new(Keys::new(&secret.secret));
+            AuthService::open(&serve.db, keys, serve.access_token_ttl_secs)
+                .and_then(|auth| {
+                    auth.upsert_user_blocking(&a.email, &a.password, AppRole::Staff, Some(&a.name))
+                })
+                .map_err(|e| e.to_string())
+        });
     match result {
         Ok(u) => {
             println!(
@@ -68,9 +95,6 @@ fn serve(cli: Cli) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        if cli.serve.jwt_secret == DEV_JWT_SECRET && cli.serve.upstream_supabase.is_none() {
-            tracing::warn!("using the DEVELOPMENT JWT secret; set --jwt-secret / CONCIERGE_JWT_SECRET for anything real");
-        }
         let server = match concierge_server::start(&cli.serve).await {
             Ok(s) => s,
             Err(e) => {

@@ -1,15 +1,14 @@
 //! The root component: load the configuration, start the services every page shares (the sync
-//! engine, the sign-ins, the backend's address), then route.
+//! engine, the sign-ins, the backend's address), then show the page the URL names.
 
 use concierge_wire::config::AppConfig;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
 
 use crate::auth::{Accounts, AuthApi};
 use crate::boot::{self, BootError};
 use crate::http::Backend;
 use crate::kiosk::KioskPage;
+use crate::route::{self, Route};
 use crate::session::SessionPage;
 use crate::staff::StaffPage;
 use crate::sync::provide_sync_engine;
@@ -47,15 +46,12 @@ fn Configured(config: AppConfig) -> impl IntoView {
     );
     provide_context(backend);
     provide_context(config);
-    view! {
-        <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=|| view! { <Redirect path="/kiosk"/> }/>
-                <Route path=path!("/kiosk") view=KioskPage/>
-                <Route path=path!("/session") view=SessionPage/>
-                <Route path=path!("/staff") view=StaffPage/>
-            </Routes>
-        </Router>
+    // One page per load: links between pages are ordinary loads (see `route`).
+    match route::current() {
+        Route::Kiosk => view! { <KioskPage/> }.into_any(),
+        Route::Session => view! { <SessionPage/> }.into_any(),
+        Route::Staff => view! { <StaffPage/> }.into_any(),
+        Route::NotFound => view! { <NotFound/> }.into_any(),
     }
 }
 

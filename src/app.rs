@@ -17,18 +17,16 @@ use crate::sync::provide_sync_engine;
 pub fn App() -> impl IntoView {
     // The configuration decides everything else (backend URL, key, intervals), so nothing
     // renders until it is known; a failure gets a screen of its own rather than a blank page.
-    let config = LocalResource::new(boot::load_config);
-    view! {
-        <Suspense fallback=|| view! { <BootScreen/> }>
-            {move || {
-                config
-                    .get()
-                    .map(|loaded| match loaded {
-                        Ok(cfg) => view! { <Configured config=cfg/> }.into_any(),
-                        Err(err) => view! { <ConfigErrorScreen error=err/> }.into_any(),
-                    })
-            }}
-        </Suspense>
+    // A signal filled once by a task, not a `LocalResource` under `Suspense`: the one async
+    // load of the app does not need Leptos's async machinery, and it was measurable in the wasm.
+    let config = RwSignal::new(None::<Result<AppConfig, BootError>>);
+    leptos::task::spawn_local(async move {
+        config.try_set(Some(boot::load_config().await));
+    });
+    move || match config.get() {
+        None => view! { <BootScreen/> }.into_any(),
+        Some(Ok(cfg)) => view! { <Configured config=cfg/> }.into_any(),
+        Some(Err(err)) => view! { <ConfigErrorScreen error=err/> }.into_any(),
     }
 }
 

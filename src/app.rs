@@ -1,15 +1,14 @@
 //! The root component: load the configuration, start the services every page shares (the sync
-//! engine, the sign-ins, the backend's address), then route.
+//! engine, the sign-ins, the backend's address), then show the page the URL names.
 
 use concierge_wire::config::AppConfig;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
 
 use crate::auth::{Accounts, AuthApi};
 use crate::boot::{self, BootError};
 use crate::http::Backend;
 use crate::kiosk::KioskPage;
+use crate::route::{self, Route};
 use crate::session::SessionPage;
 use crate::staff::StaffPage;
 use crate::sync::provide_sync_engine;
@@ -18,18 +17,16 @@ use crate::sync::provide_sync_engine;
 pub fn App() -> impl IntoView {
     // The configuration decides everything else (backend URL, key, intervals), so nothing
     // renders until it is known; a failure gets a screen of its own rather than a blank page.
-    let config = LocalResource::new(boot::load_config);
-    view! {
-        <Suspense fallback=|| view! { <BootScreen/> }>
-            {move || {
-                config
-                    .get()
-                    .map(|loaded| match loaded {
-                        Ok(cfg) => view! { <Configured config=cfg/> }.into_any(),
-                        Err(err) => view! { <ConfigErrorScreen error=err/> }.into_any(),
-                    })
-            }}
-        </Suspense>
+    // A signal filled once by a task, not a `LocalResource` under `Suspense`: the one async
+    // load of the app does not need Leptos's async machinery, and it was measurable in the wasm.
+    let config = RwSignal::new(None::<Result<AppConfig, BootError>>);
+    leptos::task::spawn_local(async move {
+        config.try_set(Some(boot::load_config().await));
+    });
+    move || match config.get() {
+        None => view! { <BootScreen/> }.into_any(),
+        Some(Ok(cfg)) => view! { <Configured config=cfg/> }.into_any(),
+        Some(Err(err)) => view! { <ConfigErrorScreen error=err/> }.into_any(),
     }
 }
 
@@ -47,15 +44,12 @@ fn Configured(config: AppConfig) -> impl IntoView {
     );
     provide_context(backend);
     provide_context(config);
-    view! {
-        <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=|| view! { <Redirect path="/kiosk"/> }/>
-                <Route path=path!("/kiosk") view=KioskPage/>
-                <Route path=path!("/session") view=SessionPage/>
-                <Route path=path!("/staff") view=StaffPage/>
-            </Routes>
-        </Router>
+    // One page per load: links between pages are ordinary loads (see `route`).
+    match route::current() {
+        Route::Kiosk => view! { <KioskPage/> }.into_any(),
+        Route::Session => view! { <SessionPage/> }.into_any(),
+        Route::Staff => view! { <StaffPage/> }.into_any(),
+        Route::NotFound => view! { <NotFound/> }.into_any(),
     }
 }
 

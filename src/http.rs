@@ -5,11 +5,30 @@
 //! engine), whose shell sends its polls with [`Request`] too.
 
 use concierge_wire::config::AppConfig;
-use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
+
+/// The HTTP methods the app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
 
 /// One backend: its base URL and the project's anon key, which every request carries as
 /// `apikey` (as supabase-js does).
@@ -38,15 +57,15 @@ impl Backend {
     }
 
     pub fn get(&self, path: &str) -> Request {
-        self.request(Method::GET, path)
+        self.request(Method::Get, path)
     }
 
     pub fn post(&self, path: &str) -> Request {
-        self.request(Method::POST, path)
+        self.request(Method::Post, path)
     }
 
     pub fn patch(&self, path: &str) -> Request {
-        self.request(Method::PATCH, path)
+        self.request(Method::Patch, path)
     }
 
     fn request(&self, method: Method, path: &str) -> Request {
@@ -101,7 +120,7 @@ impl Request {
 
     /// A GET of a full URL (the sync engine builds its own, headers included).
     pub fn get(url: impl Into<String>) -> Request {
-        Request::new(Method::GET, url)
+        Request::new(Method::Get, url)
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Request {
@@ -137,33 +156,56 @@ impl Request {
     /// Sends the request; any status is an answer. Only a failure to reach the server (or an
     /// abort) is an error.
     pub async fn send(self) -> Result<Reply, HttpError> {
-        let mut builder = RequestBuilder::new(&self.url).method(self.method);
-        if !self.query.is_empty() {
-            builder = builder.query(self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        }
-        for (k, v) in &self.headers {
-            builder = builder.header(k, v);
-        }
-        if let Some(signal) = &self.signal {
-            builder = builder.abort_signal(Some(signal));
-        }
-        let request = match self.body {
-            Some(body) => builder.body(body),
-            None => builder.build(),
-        }
-        .map_err(|e| HttpError::Malformed(e.to_string()))?;
-        let resp = request
-            .send()
+        // `fetch` through web-sys directly: gloo-net's builder was a convenience only, and
+        // dropping it takes its error and JSON layers out of the wasm.
+        let request = self
+            .build()
+            .map_err(|e| HttpError::Malformed(js_message(&e)))?;
+        let window = web_sys::window().ok_or_else(|| HttpError::Network("no window".into()))?;
+        let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
             .await
-            .map_err(|e| HttpError::Network(e.to_string()))?;
+            .and_then(|r| r.dyn_into())
+            .map_err(|e| HttpError::Network(js_message(&e)))?;
         let status = resp.status();
-        let text = match resp.text().await {
-            Ok(text) => text,
+        let text = match resp.text() {
+            Ok(promise) => JsFuture::from(promise).await.map(|t| t.as_string()),
+            Err(e) => Err(e),
+        };
+        let text = match text {
+            Ok(text) => text.unwrap_or_default(),
             // A refusal whose body is lost is still a refusal.
             Err(_) if !resp.ok() => String::new(),
-            Err(e) => return Err(HttpError::Network(e.to_string())),
+            Err(e) => return Err(HttpError::Network(js_message(&e))),
         };
         Ok(Reply { status, text })
+    }
+
+    /// The `web_sys::Request`: query pairs form-encoded (as `URLSearchParams` does) after
+    /// any the URL already has.
+    fn build(&self) -> Result<web_sys::Request, JsValue> {
+        let mut url = self.url.clone();
+        if !self.query.is_empty() {
+            let params = web_sys::UrlSearchParams::new()?;
+            for (k, v) in &self.query {
+                params.append(k, v);
+            }
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&String::from(params.to_string()));
+        }
+        let headers = web_sys::Headers::new()?;
+        for (k, v) in &self.headers {
+            headers.append(k, v)?;
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method(self.method.as_str());
+        init.set_headers(&headers);
+        if let Some(body) = &self.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        if let Some(signal) = &self.signal {
+            init.set_signal(Some(signal));
+        }
+        web_sys::Request::new_with_str_and_init(&url, &init)
     }
 
     /// The body of a 2xx answer; any other status is the server's [`Refusal`].
@@ -175,6 +217,14 @@ impl Request {
     pub async fn fetch_json<T: DeserializeOwned>(self) -> Result<T, HttpError> {
         let text = self.text().await?;
         serde_json::from_str(&text).map_err(|e| HttpError::Malformed(e.to_string()))
+    }
+}
+
+/// A thrown JS value as text: an `Error`'s `toString()` (`TypeError: Failed to fetch`).
+fn js_message(value: &JsValue) -> String {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.to_string()),
+        None => value.as_string().unwrap_or_else(|| format!("{value:?}")),
     }
 }
 

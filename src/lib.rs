@@ -9,6 +9,7 @@ pub mod fixed;
 pub mod form;
 pub mod http;
 pub mod kiosk;
+pub mod route;
 pub mod session;
 pub mod staff;
 pub mod sync;

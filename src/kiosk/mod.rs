@@ -43,7 +43,7 @@ use crate::http::Backend;
 use crate::sync::ConnectionBadge;
 
 /// Moves focus to `el` once it is in the document. Views can be built before they are
-/// attached (the app renders under a `Suspense`), and `focus()` on a detached node does
+/// attached (a reactive branch builds its view first), and `focus()` on a detached node does
 /// nothing; so wait a few animation frames for it to arrive.
 fn focus_when_attached(el: web_sys::HtmlElement, frames_left: u8) {
     if el.is_connected() {

@@ -53,11 +53,42 @@ pub struct PostgresChangeSpec {
 }
 
 /// The join reply's echo of a spec, with the server-assigned subscription id.
+///
+/// Read through [`FlatBoundChange`]: deserialising a `#[serde(flatten)]` field buffers the
+/// object in serde's generic `Content` tree, and that machinery was ~65 KB of the app's wasm
+/// (the app reads join replies). Writing it flattened costs little, so `Serialize` keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FlatBoundChange")]
 pub struct BoundChange {
     pub id: u32,
     #[serde(flatten)]
     pub spec: PostgresChangeSpec,
+}
+
+/// [`BoundChange`] as it is on the wire: the id beside the spec's own fields.
+#[derive(Deserialize)]
+struct FlatBoundChange {
+    id: u32,
+    event: ChangeEvent,
+    schema: String,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default)]
+    filter: Option<String>,
+}
+
+impl From<FlatBoundChange> for BoundChange {
+    fn from(f: FlatBoundChange) -> BoundChange {
+        BoundChange {
+            id: f.id,
+            spec: PostgresChangeSpec {
+                event: f.event,
+                schema: f.schema,
+                table: f.table,
+                filter: f.filter,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -264,6 +295,31 @@ mod tests {
         assert!(v.get("record").is_some());
         assert!(v.get("old_record").is_none());
         assert_eq!(v["errors"], Value::Null);
+    }
+
+    #[test]
+    fn bound_change_round_trips_flat() {
+        let b = BoundChange {
+            id: 7,
+            spec: PostgresChangeSpec {
+                event: ChangeEvent::Insert,
+                schema: "public".into(),
+                table: Some("kiosk_results".into()),
+                filter: None,
+            },
+        };
+        let v = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": 7, "event": "INSERT", "schema": "public", "table": "kiosk_results"})
+        );
+        assert_eq!(serde_json::from_value::<BoundChange>(v).unwrap(), b);
+        // Extra keys are ignored, as they were with `flatten`.
+        let extra =
+            json!({"id": 1, "event": "*", "schema": "public", "filter": "a=eq.1", "x": true});
+        let parsed: BoundChange = serde_json::from_value(extra).unwrap();
+        assert_eq!(parsed.spec.filter.as_deref(), Some("a=eq.1"));
+        assert_eq!(parsed.spec.table, None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::jwt::Keys;
-use crate::state::AppState;
+use crate::state::{AppState, UpstreamState};
 
 /// Path prefixes that belong to APIs: unknown paths under them get a JSON 404, never the app.
 const API_PREFIXES: &[&str] = &["/rest/", "/api/", "/auth/", "/realtime/", "/socket/"];
@@ -32,9 +32,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The upstream mode's router: the app, `/config.json`, `/healthz` and the kiosk search; no
+/// `/rest`, `/auth` or `/realtime` (the hosted project serves those, and their paths answer a
+/// JSON 404 here, as unknown API paths do in local mode).
+pub fn upstream_router(state: UpstreamState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/config.json", get(upstream_config_json))
+        .merge(crate::search::upstream_router())
+        .fallback(upstream_fallback)
+        .layer(cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn upstream_config_json(State(s): State<UpstreamState>, headers: HeaderMap) -> Response {
+    s.app_config.respond(&headers)
+}
+
+async fn upstream_fallback(State(s): State<UpstreamState>, req: Request) -> Response {
+    static_app(s.site.clone(), req).await
+}
+
 /// Hosted Supabase answers browsers from any origin (the anon key, not the origin, is the
 /// credential), so apps served elsewhere, `trunk serve` and the wasm test runner can reach us.
-pub(crate) fn cors() -> CorsLayer {
+fn cors() -> CorsLayer {
     use axum::http::{HeaderName, Method};
     let allow = [
         "apikey",
@@ -88,7 +110,7 @@ async fn fallback(State(s): State<AppState>, req: Request) -> Response {
 }
 
 /// The fallback's work, shared with the upstream mode's router (which has no [`AppState`]).
-pub(crate) async fn static_app(site: Option<Arc<crate::assets::Site>>, req: Request) -> Response {
+async fn static_app(site: Option<Arc<crate::assets::Site>>, req: Request) -> Response {
     let path = req.uri().path();
     if API_PREFIXES
         .iter()

@@ -9,11 +9,11 @@ pub mod authz;
 pub mod cli;
 pub mod credentials;
 pub mod db;
-pub mod front;
 pub mod hub;
 pub mod jwt;
 pub mod realtime;
 pub mod rest;
+pub mod rest_error;
 pub mod schema;
 pub mod search;
 pub mod secret;
@@ -123,12 +123,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         );
         auth.seed_demo_blocking()?;
     }
-    let site = match &args.static_dir {
-        None => None,
-        Some(dist) => Some(Arc::new(
-            assets::Site::start(dist.clone(), assets_cache_dir(&args.db)).await?,
-        )),
-    };
+    let site = start_site(args).await?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -167,6 +162,15 @@ fn log_secret_source(source: &secret::Source, db: &std::path::Path) {
 
 /// `<db>-assets`, beside the database (as SQLite puts `-wal` there): the app's compressed twins
 /// survive restarts, so only a new build is compressed again.
+/// The built app (`--static-dir`), snapshotted and precompressed once at start-up.
+async fn start_site(args: &ServeArgs) -> Result<Option<Arc<assets::Site>>, StartError> {
+    let Some(dist) = &args.static_dir else {
+        return Ok(None);
+    };
+    let site = assets::Site::start(dist.clone(), assets_cache_dir(&args.db)).await?;
+    Ok(Some(Arc::new(site)))
+}
+
 fn assets_cache_dir(db: &std::path::Path) -> std::path::PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push("-assets");
@@ -198,7 +202,7 @@ impl Server {
 /// stateless front of a hosted Supabase project.
 pub enum Started {
     Local(Server),
-    Upstream(front::Server),
+    Upstream(UpstreamServer),
 }
 
 /// Builds the server `args` ask for (see [`Started`]).
@@ -214,7 +218,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
     if args.seed_demo {
         tracing::warn!("--seed-demo does nothing in upstream mode: seed the hosted project");
     }
-    let app_config = front::app_config(&config, app_config_overrides(args)?)
+    let app_config = upstream::app_config(&config, app_config_overrides(args)?)
         .map_err(|m| app_config_error(args, m))?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -222,14 +226,32 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
             addr: args.addr.to_string(),
             source,
         })?;
-    let site = match &args.static_dir {
-        None => None,
-        Some(dist) => Some(Arc::new(
-            assets::Site::start(dist.clone(), assets_cache_dir(&args.db)).await?,
-        )),
+    let site = start_site(args).await?;
+    let state = state::UpstreamState {
+        upstream: Arc::new(upstream::Upstream::new(config)?),
+        app_config: assets::Document::json(&app_config),
+        site,
     };
-    let server = front::Server::new(config, app_config, site, listener)?;
-    Ok(Started::Upstream(server))
+    Ok(Started::Upstream(UpstreamServer { state, listener }))
+}
+
+/// A bound upstream-mode server, before it starts serving.
+pub struct UpstreamServer {
+    pub state: state::UpstreamState,
+    pub listener: tokio::net::TcpListener,
+}
+
+impl UpstreamServer {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        app::serve(self.listener, app::upstream_router(self.state), shutdown).await
+    }
 }
 
 impl Started {

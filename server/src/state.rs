@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+
 use crate::accounts::AuthService;
 use crate::assets::{Document, Site};
 use crate::db::{Db, Writer};
 use crate::hub::Hub;
 use crate::jwt::Keys;
+use crate::upstream::Upstream;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,4 +25,21 @@ pub struct AppState {
     pub realtime: Arc<Hub>,
     /// `/auth/v1` (users, sessions, tokens).
     pub auth: AuthService,
+}
+
+/// What the upstream mode's handlers can reach (a stateless front of a hosted project).
+#[derive(Clone)]
+pub struct UpstreamState {
+    pub upstream: Arc<Upstream>,
+    /// The `/config.json` body: the project's URL and anon key, then `--app-config`.
+    pub app_config: Document,
+    /// The built app, precompressed, as in local mode.
+    pub site: Option<Arc<Site>>,
+}
+
+/// The search's handler takes the client alone.
+impl FromRef<UpstreamState> for Arc<Upstream> {
+    fn from_ref(state: &UpstreamState) -> Arc<Upstream> {
+        state.upstream.clone()
+    }
 }

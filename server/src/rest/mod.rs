@@ -1,7 +1,7 @@
 //! `/rest/v1/<table>`: the PostgREST subset supabase-js uses. Reads go through [`Db::select`],
 //! writes through the one [`crate::db::Writer`]; both ask the authorization layer.
 
-pub mod error;
+pub use crate::rest_error as error;
 pub mod query;
 
 use axum::Router;

@@ -57,7 +57,7 @@ use uuid::Uuid;
 use self::source::Backend;
 use crate::credentials::Credentials;
 use crate::db::Row;
-use crate::rest::error::RestError;
+use crate::rest_error::RestError;
 use crate::state::AppState;
 use crate::time_fmt;
 use crate::upstream::Upstream;
@@ -116,7 +116,7 @@ fn parse_session_id(raw_query: Option<&str>) -> Result<String, RestError> {
                 "22P02",
                 format!(
                     "invalid input syntax for type uuid: \"{}\"",
-                    crate::rest::error::truncate(&raw)
+                    crate::rest_error::truncate(&raw)
                 ),
             )
             .details(e.to_string())

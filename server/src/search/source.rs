@@ -8,7 +8,7 @@ use concierge_wire::Filter;
 use crate::authz::Principal;
 use crate::credentials::Credentials;
 use crate::db::{Order, ReadQuery, Row, Table};
-use crate::rest::error::RestError;
+use crate::rest_error::RestError;
 use crate::state::AppState;
 use crate::upstream::Upstream;
 
@@ -54,7 +54,7 @@ impl Backend<'_> {
                 "PGRST116",
                 format!(
                     "unknown hotel \"{}\"",
-                    crate::rest::error::truncate(hotel_id)
+                    crate::rest_error::truncate(hotel_id)
                 ),
             )
         })

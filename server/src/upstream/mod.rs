@@ -9,7 +9,7 @@
 //! project's trigger then sets the row's owner from `kiosk_sessions`, and Realtime delivers it
 //! to the kiosk that claimed the session.
 //!
-//! This module is the REST client ([`Upstream`]); [`crate::front`] is the server.
+//! This module is the REST client ([`Upstream`]); the server is `app::upstream_router`, started from `lib.rs`.
 //!
 //! Decisions:
 //! - Every call has a connect timeout and an overall timeout, and an answer larger than
@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use crate::credentials::{Authorization, CredentialError, Credentials};
 use crate::db::Row;
-use crate::rest::error::RestError;
+use crate::rest_error::RestError;
 
 /// Largest upstream answer read (a hotel's whole catalogue fits many times over).
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
@@ -297,6 +297,24 @@ fn rows(v: Value) -> Result<Vec<Row>, UpstreamError> {
             )),
         })
         .collect()
+}
+
+/// `/config.json` for the hosted project: the app talks to `url` (not to this server) with
+/// its anon key; `overrides` (the `--app-config` object) win over both.
+pub fn app_config(config: &UpstreamConfig, overrides: Option<Value>) -> Result<Value, String> {
+    let base = concierge_wire::config::AppConfig {
+        url: Some(config.url.clone()),
+        // The search is ours, not the project's: the page's own origin.
+        search_url: Some("/".into()),
+        ..concierge_wire::config::AppConfig::with_anon_key(config.anon_key.clone())
+    };
+    let mut v = serde_json::to_value(base).map_err(|e| e.to_string())?;
+    match (overrides, &mut v) {
+        (None, _) => {}
+        (Some(Value::Object(o)), Value::Object(m)) => m.extend(o),
+        (Some(_), _) => return Err("--app-config must hold a JSON object".into()),
+    }
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -1,0 +1,166 @@
+//! Sign-in and sign-up abuse limits (issue 14, Medium 6): per client address, per account, and
+//! the bound on concurrent password hashing, all answered as GoTrue does (`429`,
+//! `over_request_rate_limit`, `Retry-After`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    body: Value,
+}
+
+async fn post(s: &TestServer, path: &str, body: Value) -> Answer {
+    let r = reqwest::Client::new()
+        .post(s.url(path))
+        .header("apikey", &s.anon)
+        .header("x-supabase-api-version", "2024-01-01")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body = r.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+async fn sign_in(s: &TestServer, email: &str, password: &str) -> Answer {
+    post(
+        s,
+        "/auth/v1/token?grant_type=password",
+        json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+async fn sign_up(s: &TestServer, email: &str) -> Answer {
+    post(
+        s,
+        "/auth/v1/signup",
+        json!({"email": email, "password": "correct-horse"}),
+    )
+    .await
+}
+
+fn assert_rate_limited(a: &Answer, what: &str) {
+    assert_eq!(a.status, 429, "{what}: {}", a.body);
+    assert_eq!(
+        a.body["code"], "over_request_rate_limit",
+        "{what}: {}",
+        a.body
+    );
+    assert!(a.body["message"].as_str().is_some(), "{what}: {}", a.body);
+    assert!(a.retry_after.is_some_and(|s| s >= 1), "{what}: Retry-After");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_for_one_account_are_limited() {
+    let s = TestServer::start(&["--failed-sign-in-burst", "3"]).await;
+    assert_eq!(sign_up(&s, "victim@x.test").await.status, 200);
+    for i in 0..3 {
+        let a = sign_in(&s, "victim@x.test", "wrong-guess").await;
+        assert_eq!(a.status, 400, "guess {i}: {}", a.body);
+        assert_eq!(a.body["code"], "invalid_credentials");
+    }
+    let a = sign_in(&s, "Victim@X.test", "wrong-guess").await;
+    assert_rate_limited(&a, "the fourth guess, any spelling of the email");
+    // While the account is locked, even the right password waits (a guesser cannot tell).
+    assert_eq!(
+        sign_in(&s, "victim@x.test", "correct-horse").await.status,
+        429
+    );
+    // Another account is unaffected, and an unknown one is limited the same way.
+    assert_eq!(sign_up(&s, "other@x.test").await.status, 200);
+    assert_eq!(
+        sign_in(&s, "other@x.test", "correct-horse").await.status,
+        200
+    );
+    for _ in 0..3 {
+        assert_eq!(sign_in(&s, "nobody@x.test", "x-guess").await.status, 400);
+    }
+    assert_rate_limited(&sign_in(&s, "nobody@x.test", "x-guess").await, "unknown");
+}
+
+#[tokio::test]
+async fn successful_sign_ins_do_not_use_up_the_account_limit() {
+    let s = TestServer::start(&["--failed-sign-in-burst", "2"]).await;
+    assert_eq!(sign_up(&s, "staff@x.test").await.status, 200);
+    for i in 0..6 {
+        let a = sign_in(&s, "staff@x.test", "correct-horse").await;
+        assert_eq!(a.status, 200, "sign-in {i}: {}", a.body);
+    }
+}
+
+#[tokio::test]
+async fn sign_ins_and_sign_ups_per_address_are_limited() {
+    let s = TestServer::start(&["--sign-in-burst", "4"]).await;
+    let a = sign_up(&s, "a@x.test").await;
+    assert_eq!(a.status, 200);
+    assert_eq!(sign_up(&s, "b@x.test").await.status, 200);
+    assert_eq!(sign_in(&s, "a@x.test", "correct-horse").await.status, 200);
+    assert_eq!(sign_in(&s, "c@x.test", "nope-nope").await.status, 400);
+    assert_rate_limited(&sign_in(&s, "b@x.test", "correct-horse").await, "sign-in");
+    assert_rate_limited(&sign_up(&s, "d@x.test").await, "sign-up");
+    // Refreshing a session is not a sign-in and stays open.
+    let refreshed = post(
+        &s,
+        "/auth/v1/token?grant_type=refresh_token",
+        json!({"refresh_token": a.body["refresh_token"]}),
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+}
+
+#[tokio::test]
+async fn a_flood_beyond_the_hashing_queue_is_refused_not_queued() {
+    let s = TestServer::start(&[
+        "--hash-workers",
+        "1",
+        "--hash-queue",
+        "2",
+        "--sign-in-burst",
+        "1000",
+    ])
+    .await;
+    let s = std::sync::Arc::new(s);
+    // Distinct unknown accounts: only the hashing bound can refuse them.
+    let flood: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { sign_in(&s, &format!("u{i}@x.test"), "guess-guess").await })
+        })
+        .collect();
+    let (mut refused, mut failed) = (0, 0);
+    for t in flood {
+        let a = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("no sign-in hangs")
+            .unwrap();
+        match a.status {
+            400 => failed += 1,
+            429 => {
+                assert_rate_limited(&a, "beyond the queue");
+                refused += 1;
+            }
+            other => panic!("{other}: {}", a.body),
+        }
+    }
+    assert!(refused > 0, "some are refused ({failed} checked)");
+    assert!(failed >= 3, "the worker and the queue were used ({failed})");
+    // Once the flood drains, sign-ins are checked again.
+    assert_eq!(sign_in(&s, "late@x.test", "guess-guess").await.status, 400);
+}

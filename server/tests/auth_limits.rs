@@ -164,3 +164,51 @@ async fn a_flood_beyond_the_hashing_queue_is_refused_not_queued() {
     // Once the flood drains, sign-ins are checked again.
     assert_eq!(sign_in(&s, "late@x.test", "guess-guess").await.status, 400);
 }
+
+async fn refresh(s: &TestServer, token: &Value) -> Answer {
+    post(
+        s,
+        "/auth/v1/token?grant_type=refresh_token",
+        json!({ "refresh_token": token }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_get_the_same_successor() {
+    let s = TestServer::start(&[]).await;
+    let t0 = sign_up(&s, "tabs@x.test").await.body["refresh_token"].clone();
+    let (a, b) = tokio::join!(refresh(&s, &t0), refresh(&s, &t0));
+    assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
+    assert_eq!(a.body["refresh_token"], b.body["refresh_token"]);
+    assert_ne!(a.body["refresh_token"], t0);
+    // The sign-in is still alive: its successor refreshes.
+    assert_eq!(refresh(&s, &a.body["refresh_token"]).await.status, 200);
+}
+
+#[tokio::test]
+async fn reuse_after_the_interval_revokes_the_chain() {
+    let s = TestServer::start(&["--refresh-token-reuse-interval-secs", "0"]).await;
+    let t0 = sign_up(&s, "thief@x.test").await.body["refresh_token"].clone();
+    let t1 = refresh(&s, &t0).await.body["refresh_token"].clone();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let reuse = refresh(&s, &t0).await;
+    assert_eq!(reuse.status, 400);
+    assert_eq!(reuse.body["code"], "refresh_token_already_used");
+    assert_eq!(
+        refresh(&s, &t1).await.body["code"],
+        "refresh_token_already_used"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire() {
+    let s = TestServer::start(&["--refresh-token-ttl-secs", "1"]).await;
+    let t0 = sign_up(&s, "idle@x.test").await.body["refresh_token"].clone();
+    let t1 = refresh(&s, &t0).await;
+    assert_eq!(t1.status, 200, "young: {}", t1.body);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let old = refresh(&s, &t1.body["refresh_token"]).await;
+    assert_eq!(old.status, 400, "{}", old.body);
+    assert_eq!(old.body["code"], "session_expired");
+}

@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::hash_gate::HashGate;
 use super::limit::{Rate, RateLimiter};
+use super::store::RotationPolicy;
 
 /// Password sign-ins and email sign-ups per client address: the refill per hour and the burst.
 /// GoTrue allows 30 per 5 minutes per address; a hotel's guests behind one Wi-Fi address, and
@@ -18,6 +19,11 @@ pub const DEFAULT_FAILED_SIGN_IN_BURST: u32 = 10;
 pub const DEFAULT_HASH_WORKERS: usize = 4;
 /// Sign-ins waiting for a hashing worker; a waiting request holds only its small body.
 pub const DEFAULT_HASH_QUEUE: usize = 32;
+
+/// An unused refresh token lives 30 days (each refresh starts a new one).
+pub const DEFAULT_REFRESH_TOKEN_TTL_SECS: u64 = 30 * 24 * 3600;
+/// GoTrue's `GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL` default.
+pub const DEFAULT_REFRESH_TOKEN_REUSE_INTERVAL_SECS: u64 = 10;
 
 #[derive(Debug, Clone, Args)]
 pub struct AuthLimitArgs {
@@ -39,6 +45,13 @@ pub struct AuthLimitArgs {
     /// Sign-ins and sign-ups waiting for a hashing worker; beyond it `429`.
     #[arg(long, env = "CONCIERGE_HASH_QUEUE", default_value_t = DEFAULT_HASH_QUEUE, global = true)]
     pub hash_queue: usize,
+    /// Lifetime of an unused refresh token (seconds); a refresh past it gets `session_expired`.
+    #[arg(long, env = "CONCIERGE_REFRESH_TOKEN_TTL_SECS", default_value_t = DEFAULT_REFRESH_TOKEN_TTL_SECS, global = true)]
+    pub refresh_token_ttl_secs: u64,
+    /// A rotated refresh token presented again within this many seconds gets the same
+    /// successor; later, it revokes the whole chain (a stolen token replayed).
+    #[arg(long, env = "CONCIERGE_REFRESH_TOKEN_REUSE_INTERVAL_SECS", default_value_t = DEFAULT_REFRESH_TOKEN_REUSE_INTERVAL_SECS, global = true)]
+    pub refresh_token_reuse_interval_secs: u64,
 }
 
 impl Default for AuthLimitArgs {
@@ -50,6 +63,8 @@ impl Default for AuthLimitArgs {
             failed_sign_in_burst: DEFAULT_FAILED_SIGN_IN_BURST,
             hash_workers: DEFAULT_HASH_WORKERS,
             hash_queue: DEFAULT_HASH_QUEUE,
+            refresh_token_ttl_secs: DEFAULT_REFRESH_TOKEN_TTL_SECS,
+            refresh_token_reuse_interval_secs: DEFAULT_REFRESH_TOKEN_REUSE_INTERVAL_SECS,
         }
     }
 }
@@ -60,6 +75,7 @@ pub struct AuthLimits {
     pub by_address: RateLimiter,
     pub by_account: RateLimiter<String>,
     pub hashing: HashGate,
+    pub rotation: RotationPolicy,
 }
 
 impl AuthLimitArgs {
@@ -74,6 +90,14 @@ impl AuthLimitArgs {
                 burst: self.failed_sign_in_burst,
             }),
             hashing: HashGate::new(self.hash_workers, self.hash_queue),
+            rotation: RotationPolicy {
+                reuse_interval_ms: ms(self.refresh_token_reuse_interval_secs),
+                lifetime_ms: ms(self.refresh_token_ttl_secs.max(1)),
+            },
         }
     }
+}
+
+fn ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }

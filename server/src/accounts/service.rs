@@ -265,12 +265,14 @@ impl AuthService {
     }
 
     pub async fn refresh(&self, token: &str) -> Result<Value, AuthApiError> {
-        let old = tokens::refresh_hash(token.trim());
-        let next = tokens::new_refresh_token();
+        let token = token.trim();
+        let old = tokens::refresh_hash(token);
+        let next = tokens::successor(&self.keys, token);
         let next_hash = tokens::refresh_hash(&next);
+        let policy = self.limits.rotation;
         let r = self
             .store
-            .run(move |c| store::rotate(c, &old, &next_hash))
+            .run(move |c| store::rotate(c, &old, &next_hash, policy))
             .await
             .map_err(internal)?;
         match r {
@@ -278,6 +280,7 @@ impl AuthService {
                 Ok(self.session_body(&user, &session_id, next))
             }
             Rotation::NotFound => Err(AuthApiError::RefreshTokenNotFound),
+            Rotation::Expired => Err(AuthApiError::SessionExpired),
             Rotation::Reused => {
                 tracing::warn!("a rotated refresh token was presented again; its chain is revoked");
                 Err(AuthApiError::RefreshTokenAlreadyUsed)

@@ -212,3 +212,31 @@ async fn refresh_tokens_expire() {
     assert_eq!(old.status, 400, "{}", old.body);
     assert_eq!(old.body["code"], "session_expired");
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused_over_rest() {
+    let s = TestServer::start(&[]).await;
+    let keys = concierge_server::jwt::Keys::new(common::SECRET);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let get = |nbf: i64| {
+        let token = keys.sign_as(&json!({"role": "anon", "exp": now + 3600, "nbf": nbf}));
+        let url = s.url("/rest/v1/events?select=id&limit=1");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("apikey", &token)
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(get(now + 3600).await, 401, "nbf an hour ahead");
+    assert_eq!(get(now + 5).await, 200, "a few seconds of clock skew");
+    assert_eq!(get(now - 60).await, 200);
+}

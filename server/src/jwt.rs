@@ -1,5 +1,8 @@
 //! API keys and user tokens: HS256 JWTs with a `role` claim, like Supabase's.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +38,8 @@ pub enum TokenError {
     Expired,
     #[error("token is not valid yet (nbf)")]
     NotYetValid,
+    #[error("the sign-in of this token has ended (signed out)")]
+    SignedOut,
     #[error("invalid token: {0}")]
     Invalid(String),
 }
@@ -48,6 +53,29 @@ pub struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     legacy_anon_kiosk_reads: bool,
+    signed_out: Arc<SignedOut>,
+}
+
+/// Auth sessions (`session_id` claims) that were signed out while their access tokens may still
+/// be unexpired, each kept until then (so at most one access-token lifetime of sign-outs).
+#[derive(Debug, Default)]
+pub struct SignedOut {
+    until: Mutex<HashMap<String, i64>>,
+}
+
+impl SignedOut {
+    /// Ends `session_id` for tokens checked before `until` (Unix seconds); forgets the ones
+    /// whose tokens have all expired.
+    pub fn add(&self, session_id: String, until: i64, now: i64) {
+        let mut m = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, u| *u > now);
+        m.insert(session_id, until);
+    }
+
+    pub fn contains(&self, session_id: &str, now: i64) -> bool {
+        let m = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(session_id).is_some_and(|u| *u > now)
+    }
 }
 
 impl std::fmt::Debug for Keys {
@@ -71,6 +99,7 @@ impl Keys {
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
             legacy_anon_kiosk_reads: false,
+            signed_out: Arc::default(),
         }
     }
 
@@ -84,6 +113,12 @@ impl Keys {
 
     pub fn legacy_anon_kiosk_reads(&self) -> bool {
         self.legacy_anon_kiosk_reads
+    }
+
+    /// The signed-out auth sessions, shared by every clone of these keys (REST, realtime and
+    /// `/auth/v1` all make principals from them).
+    pub fn signed_out(&self) -> &SignedOut {
+        &self.signed_out
     }
 
     pub fn sign(&self, claims: &Claims) -> String {

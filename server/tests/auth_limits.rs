@@ -240,3 +240,54 @@ async fn a_token_not_valid_yet_is_refused_over_rest() {
     assert_eq!(get(now + 5).await, 200, "a few seconds of clock skew");
     assert_eq!(get(now - 60).await, 200);
 }
+
+#[tokio::test]
+async fn access_tokens_die_with_their_sign_in_over_rest_and_realtime() {
+    use concierge_wire::phoenix::Vsn;
+    let s = TestServer::start(&[]).await;
+    let up = sign_up(&s, "leaving@x.test").await;
+    let token = up.body["access_token"].as_str().unwrap().to_owned();
+    let rest = |token: String| {
+        let url = s.url("/rest/v1/events?select=id&limit=1");
+        let anon = s.anon.clone();
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("apikey", anon)
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(rest(token.clone()).await, 200);
+    // A second sign-in of the same user survives a local sign-out of the first.
+    let other = sign_in(&s, "leaving@x.test", "correct-horse").await;
+    let other = other.body["access_token"].as_str().unwrap().to_owned();
+    let out = reqwest::Client::new()
+        .post(s.url("/auth/v1/logout?scope=local"))
+        .header("apikey", &s.anon)
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    assert_eq!(
+        rest(token.clone()).await,
+        401,
+        "REST refuses the signed-out token"
+    );
+    assert_eq!(rest(other).await, 200, "the other sign-in still works");
+    let mut c = s.client(&s.anon, Vsn::V2).await;
+    c.push(
+        "realtime:after-logout",
+        "phx_join",
+        json!({"config": {"postgres_changes": []}, "access_token": token}),
+        Some("j"),
+    )
+    .await;
+    let reply = c.recv().await.payload;
+    assert_eq!(reply["status"], "error", "realtime refuses it: {reply}");
+}

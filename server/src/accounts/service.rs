@@ -70,10 +70,19 @@ impl AuthService {
         keys: Arc<Keys>,
         access_ttl_secs: u64,
     ) -> Result<AuthService, AuthSetupError> {
+        let store = Store::open(db)?;
+        let access_ttl_secs = access_ttl_secs.max(1);
+        let ttl = i64::try_from(access_ttl_secs).unwrap_or(i64::MAX / 2);
+        let now = now_secs();
+        let since = crate::time_fmt::format_ms(now.saturating_sub(ttl).saturating_mul(1000));
+        for (sid, at) in store.run_blocking(|c| store::ended_since(c, &since))? {
+            let at = crate::time_fmt::parse_ms(&at).map_or(now, |ms| ms / 1000);
+            keys.signed_out().add(sid, at.saturating_add(ttl), now);
+        }
         Ok(AuthService {
-            store: Store::open(db)?,
+            store,
             keys,
-            access_ttl_secs: access_ttl_secs.max(1),
+            access_ttl_secs,
             anonymous: Arc::new(RateLimiter::new(Rate {
                 per_hour: DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
                 burst: DEFAULT_ANONYMOUS_SIGN_UP_BURST,
@@ -323,10 +332,21 @@ impl AuthService {
         scope: LogoutScope,
     ) -> Result<(), AuthApiError> {
         let (user, sid) = self.bearer_user(creds).await?;
-        self.store
-            .run(move |c| store::revoke(c, &user.id, sid.as_deref(), scope))
+        let ended = self
+            .store
+            .run(move |c| {
+                let ended = store::sessions_ending(c, &user.id, sid.as_deref(), scope)?;
+                store::revoke(c, &user.id, sid.as_deref(), scope)?;
+                Ok(ended)
+            })
             .await
             .map_err(internal)?;
+        // Their access tokens stop working everywhere (REST, realtime, here) until they expire.
+        let now = now_secs();
+        let until = now + i64::try_from(self.access_ttl_secs).unwrap_or(i64::MAX / 2);
+        for sid in ended {
+            self.keys.signed_out().add(sid, until, now);
+        }
         Ok(())
     }
 

@@ -378,6 +378,42 @@ pub fn revoke(
     Ok(n)
 }
 
+/// The live sign-ins a sign-out with `scope` ends (before [`revoke`] ends them).
+pub fn sessions_ending(
+    c: &Connection,
+    user_id: &str,
+    session_id: Option<&str>,
+    scope: LogoutScope,
+) -> Result<Vec<String>, StoreError> {
+    let mut q = c.prepare(
+        "SELECT DISTINCT session_id FROM refresh_tokens WHERE user_id = ?1 AND revoked = 0",
+    )?;
+    let live = q
+        .query_map(params![user_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(match (scope, session_id) {
+        (LogoutScope::Global, _) | (LogoutScope::Local, None) => live,
+        (LogoutScope::Local, Some(sid)) => vec![sid.to_owned()],
+        (LogoutScope::Others, sid) => live
+            .into_iter()
+            .filter(|s| Some(s.as_str()) != sid)
+            .collect(),
+    })
+}
+
+/// Sign-ins ended (no live refresh token) at or after `since`, with when: after a restart,
+/// their access tokens are still refused until they expire.
+pub fn ended_since(c: &Connection, since: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let mut q = c.prepare(
+        "SELECT session_id, MAX(updated_at) FROM refresh_tokens GROUP BY session_id
+         HAVING SUM(revoked = 0) = 0 AND MAX(updated_at) >= ?1",
+    )?;
+    let rows = q
+        .query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Whether a sign-in still has a live refresh token (i.e. was not signed out).
 pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool, StoreError> {
     let n: i64 = c.query_row(
@@ -473,6 +509,18 @@ mod tests {
             assert!(k.is_anonymous() && k.email().is_none() && k.role().is_none());
             insert_refresh(c, "k", &k.id, "ks")?;
             assert!(session_alive(c, "ks")?);
+            // What a restart reloads as signed out: every ended sign-in, not the live one.
+            let mut ended: Vec<String> = ended_since(c, "2000-01-01T00:00:00.000Z")?
+                .into_iter()
+                .map(|(sid, _)| sid)
+                .collect();
+            ended.sort();
+            assert_eq!(ended, ["s1", "s2", "s3"]);
+            assert!(ended_since(c, "2999-01-01T00:00:00.000Z")?.is_empty());
+            assert_eq!(
+                sessions_ending(c, &k.id, Some("ks"), LogoutScope::Others)?,
+                Vec::<String>::new()
+            );
             Ok(())
         })
         .unwrap();

@@ -129,6 +129,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub anonymous_sign_up_burst: u32,
+    #[command(flatten)]
+    pub auth_limits: crate::accounts::AuthLimitArgs,
     /// Cancel any one database query after this long (57014); 0 = never.
     #[arg(
         long,

@@ -1,5 +1,8 @@
 //! API keys and user tokens: HS256 JWTs with a `role` claim, like Supabase's.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +27,19 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// How far in the future a token's `nbf` may lie and still be accepted: the clock skew allowed
+/// between this server and another issuer (PostgREST allows 30 s). `exp` has no leeway: a
+/// leeway there would only extend a token, and realtime closes channels at the exact `exp`.
+pub const NBF_LEEWAY_SECS: i64 = 30;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token has expired")]
     Expired,
+    #[error("token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the sign-in of this token has ended (signed out)")]
+    SignedOut,
     #[error("invalid token: {0}")]
     Invalid(String),
 }
@@ -41,6 +53,29 @@ pub struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     legacy_anon_kiosk_reads: bool,
+    signed_out: Arc<SignedOut>,
+}
+
+/// Auth sessions (`session_id` claims) that were signed out while their access tokens may still
+/// be unexpired, each kept until then (so at most one access-token lifetime of sign-outs).
+#[derive(Debug, Default)]
+pub struct SignedOut {
+    until: Mutex<HashMap<String, i64>>,
+}
+
+impl SignedOut {
+    /// Ends `session_id` for tokens checked before `until` (Unix seconds); forgets the ones
+    /// whose tokens have all expired.
+    pub fn add(&self, session_id: String, until: i64, now: i64) {
+        let mut m = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, u| *u > now);
+        m.insert(session_id, until);
+    }
+
+    pub fn contains(&self, session_id: &str, now: i64) -> bool {
+        let m = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(session_id).is_some_and(|u| *u > now)
+    }
 }
 
 impl std::fmt::Debug for Keys {
@@ -64,6 +99,7 @@ impl Keys {
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
             legacy_anon_kiosk_reads: false,
+            signed_out: Arc::default(),
         }
     }
 
@@ -77,6 +113,12 @@ impl Keys {
 
     pub fn legacy_anon_kiosk_reads(&self) -> bool {
         self.legacy_anon_kiosk_reads
+    }
+
+    /// The signed-out auth sessions, shared by every clone of these keys (REST, realtime and
+    /// `/auth/v1` all make principals from them).
+    pub fn signed_out(&self) -> &SignedOut {
+        &self.signed_out
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
@@ -113,15 +155,34 @@ impl Keys {
             .unwrap_or_default()
     }
 
-    /// Verifies signature, algorithm and expiry like [`Keys::verify`], decoding into `T`.
+    /// Verifies signature, algorithm, expiry and `nbf` like [`Keys::verify`], decoding into `T`.
     pub fn verify_as<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
-        jsonwebtoken::decode::<T>(token.trim(), &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
-            })
+        let claims = jsonwebtoken::decode::<serde_json::Value>(
+            token.trim(),
+            &self.decoding,
+            &self.validation,
+        )
+        .map(|d| d.claims)
+        .map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid(e.to_string()),
+        })?;
+        check_nbf(&claims, crate::time_fmt::now_ms() / 1000)?;
+        serde_json::from_value(claims).map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+}
+
+/// `nbf` (not before), honoured with [`NBF_LEEWAY_SECS`]; checked here rather than by the JWT
+/// library, whose single leeway would also stretch `exp`.
+fn check_nbf(claims: &serde_json::Value, now: i64) -> Result<(), TokenError> {
+    match claims.get("nbf") {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(v) => match v.as_f64() {
+            Some(nbf) if nbf <= (now + NBF_LEEWAY_SECS) as f64 => Ok(()),
+            Some(_) => Err(TokenError::NotYetValid),
+            None => Err(TokenError::Invalid("nbf is not a number".into())),
+        },
     }
 }
 
@@ -192,6 +253,21 @@ mod tests {
         });
         assert_eq!(k.verify(&expired), Err(TokenError::Expired));
         assert!(k.verify("garbage").is_err());
+        // nbf: in the future beyond the leeway refused, within it (clock skew) accepted.
+        let now = crate::time_fmt::now_ms() / 1000;
+        let with_nbf = |nbf: serde_json::Value| {
+            k.sign_as(&serde_json::json!({"role": "anon", "exp": 4_000_000_000i64, "nbf": nbf}))
+        };
+        assert_eq!(
+            k.verify(&with_nbf((now + 3600).into())),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(
+            k.verify(&with_nbf((now + NBF_LEEWAY_SECS / 2).into()))
+                .is_ok()
+        );
+        assert!(k.verify(&with_nbf((now - 60).into())).is_ok());
+        assert!(k.verify(&with_nbf("soon".into())).is_err());
         assert!(k.verify("").is_err());
     }
 }

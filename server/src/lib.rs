@@ -113,7 +113,8 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         .with_anonymous_limit(accounts::limit::Rate {
             per_hour: args.anonymous_sign_ups_per_hour,
             burst: args.anonymous_sign_up_burst,
-        });
+        })
+        .with_limits(args.auth_limits.limits());
     if args.seed_demo {
         let n = db::seed::apply(&args.db)?;
         tracing::info!(

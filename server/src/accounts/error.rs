@@ -30,6 +30,8 @@ pub enum AuthApiError {
     RefreshTokenNotFound,
     #[error("Invalid Refresh Token: Already Used")]
     RefreshTokenAlreadyUsed,
+    #[error("Invalid Refresh Token: Session Expired")]
+    SessionExpired,
     #[error("unsupported_grant_type")]
     UnsupportedGrant,
     #[error("This endpoint requires a valid Bearer token")]
@@ -61,6 +63,7 @@ impl AuthApiError {
             | BadJson(_)
             | RefreshTokenNotFound
             | RefreshTokenAlreadyUsed
+            | SessionExpired
             | UnsupportedGrant => StatusCode::BAD_REQUEST,
             UserAlreadyExists | WeakPassword(_) | AnonymousDisabled => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -85,6 +88,7 @@ impl AuthApiError {
             BodyTooLarge(_) => "request_too_large",
             RefreshTokenNotFound => "refresh_token_not_found",
             RefreshTokenAlreadyUsed => "refresh_token_already_used",
+            SessionExpired => "session_expired",
             UnsupportedGrant => "unsupported_grant_type",
             NoAuthorization => "no_authorization",
             BadJwt(_) => "bad_jwt",

@@ -1,9 +1,10 @@
-//! Per-client-address token buckets: the abuse limit on anonymous sign-ups (GoTrue's
-//! `RATE_LIMIT_ANONYMOUS_USERS`, 30 an hour per IP by default there). Every kiosk makes a new
-//! identity at each idle reset, so a lobby behind one address needs some headroom; a script
-//! minting identities does not get it.
+//! Keyed token buckets: the abuse limits on sign-ups and sign-ins, per client address (GoTrue's
+//! `RATE_LIMIT_ANONYMOUS_USERS`, 30 an hour per IP by default there, and its sign-in limit) and
+//! per account (failed passwords). Every kiosk makes a new identity at each idle reset, so a
+//! lobby behind one address needs some headroom; a script minting identities does not get it.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,14 +27,15 @@ struct Bucket {
     at: Instant,
 }
 
+/// Token buckets keyed by client address (the default) or by any other key, e.g. an account.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     rate: Rate,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
-    pub fn new(rate: Rate) -> RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    pub fn new(rate: Rate) -> RateLimiter<K> {
         RateLimiter {
             rate,
             buckets: Mutex::new(HashMap::new()),
@@ -54,8 +56,8 @@ impl RateLimiter {
         (b.tokens + grown).min(f64::from(self.rate.burst))
     }
 
-    /// Takes one token for `ip` at `now`, or says how long until one is there.
-    pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes one token for `ip` (any key) at `now`, or says how long until one is there.
+    pub fn take(&self, ip: K, now: Instant) -> Result<(), Duration> {
         if !self.enabled() {
             return Err(Duration::from_secs(3600));
         }
@@ -86,6 +88,17 @@ impl RateLimiter {
             Err(Duration::from_secs_f64((1.0 - tokens) / self.per_sec()))
         }
     }
+
+    /// Gives back a token taken for `key` (a sign-in that turned out right does not count as
+    /// a failed one). Taking first and giving back after keeps concurrent failures from all
+    /// passing a check that only looked.
+    pub fn refund(&self, key: &K, now: Instant) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = buckets.get_mut(key) {
+            let tokens = (self.refilled(*b, now) + 1.0).min(f64::from(self.rate.burst));
+            *b = Bucket { tokens, at: now };
+        }
+    }
 }
 
 #[cfg(test)]
@@ -94,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_the_refill_rate_per_address() {
-        let l = RateLimiter::new(Rate {
+        let l: RateLimiter = RateLimiter::new(Rate {
             per_hour: 3600,
             burst: 3,
         });
@@ -118,7 +131,7 @@ mod tests {
 
     #[test]
     fn zero_switches_it_off_and_memory_stays_bounded() {
-        let off = RateLimiter::new(Rate {
+        let off: RateLimiter = RateLimiter::new(Rate {
             per_hour: 0,
             burst: 30,
         });
@@ -126,7 +139,7 @@ mod tests {
             off.take("10.0.0.1".parse().unwrap(), Instant::now())
                 .is_err()
         );
-        let l = RateLimiter::new(Rate {
+        let l: RateLimiter = RateLimiter::new(Rate {
             per_hour: 1,
             burst: 1,
         });
@@ -135,5 +148,20 @@ mod tests {
             let _ = l.take(IpAddr::from(i.to_be_bytes()), t0);
         }
         assert!(l.buckets.lock().unwrap().len() <= MAX_ADDRESSES);
+    }
+
+    #[test]
+    fn a_refund_gives_one_back_up_to_the_burst() {
+        let l: RateLimiter<String> = RateLimiter::new(Rate {
+            per_hour: 1,
+            burst: 2,
+        });
+        let (k, t0) = ("a@x.test".to_owned(), Instant::now());
+        assert!(l.take(k.clone(), t0).is_ok());
+        l.refund(&k, t0);
+        l.refund(&k, t0);
+        assert!(l.take(k.clone(), t0).is_ok());
+        assert!(l.take(k.clone(), t0).is_ok());
+        assert!(l.take(k, t0).is_err(), "never more than the burst");
     }
 }

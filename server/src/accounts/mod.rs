@@ -2,7 +2,9 @@
 //! `auth/` only speaks HTTP). It sits below the routers, so application state can hold it.
 
 pub mod error;
+pub mod hash_gate;
 pub mod limit;
+mod limit_args;
 pub mod password;
 mod service;
 pub mod store;
@@ -14,6 +16,7 @@ use concierge_wire::AppRole;
 use self::error::AuthApiError;
 use self::store::StoreError;
 
+pub use limit_args::{AuthLimitArgs, AuthLimits};
 pub use service::AuthService;
 pub use validate::{clean_name, normalize_email};
 

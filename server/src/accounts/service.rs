@@ -10,7 +10,9 @@ use concierge_wire::AppRole;
 use serde_json::{Value, json};
 
 use super::error::AuthApiError;
+use super::hash_gate::{self, GateError};
 use super::limit::{Rate, RateLimiter};
+use super::limit_args::{AuthLimitArgs, AuthLimits};
 use super::store::{self, Identity, LogoutScope, Rotation, Store, StoreError, UserRecord};
 use super::validate::{check_password, clean_name, normalize_email};
 use super::{
@@ -29,17 +31,32 @@ pub struct AuthService {
     access_ttl_secs: u64,
     /// Anonymous sign-ups per client address.
     anonymous: Arc<RateLimiter>,
+    /// Password sign-ins and sign-ups per address, failed sign-ins per account, hashing.
+    limits: Arc<AuthLimits>,
 }
 
 fn now_secs() -> i64 {
     crate::time_fmt::now_ms() / 1000
 }
 
-async fn hash_blocking(pw: String) -> Result<String, AuthApiError> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|_| AuthApiError::Internal)?
-        .map_err(|_| AuthApiError::Internal)
+/// A limiter with a zero rate or burst is switched off (these limits only slow abuse down;
+/// the anonymous one, where zero disables the feature, is checked separately).
+fn check<K: std::hash::Hash + Eq + Clone>(l: &RateLimiter<K>, key: K) -> Result<(), AuthApiError> {
+    if !l.enabled() {
+        return Ok(());
+    }
+    l.take(key, Instant::now())
+        .map_err(AuthApiError::RateLimited)
+}
+
+fn gate_error(e: GateError) -> AuthApiError {
+    match e {
+        GateError::Busy(_) => {
+            tracing::warn!("password hashing at capacity: request refused");
+            AuthApiError::RateLimited(hash_gate::RETRY_AFTER)
+        }
+        GateError::Closed => AuthApiError::Internal,
+    }
 }
 
 fn internal<E: std::fmt::Display>(e: E) -> AuthApiError {
@@ -53,15 +70,36 @@ impl AuthService {
         keys: Arc<Keys>,
         access_ttl_secs: u64,
     ) -> Result<AuthService, AuthSetupError> {
+        let store = Store::open(db)?;
+        let access_ttl_secs = access_ttl_secs.max(1);
+        let ttl = i64::try_from(access_ttl_secs).unwrap_or(i64::MAX / 2);
+        let now = now_secs();
+        let since = crate::time_fmt::format_ms(now.saturating_sub(ttl).saturating_mul(1000));
+        for (sid, at) in store.run_blocking(|c| store::ended_since(c, &since))? {
+            let at = crate::time_fmt::parse_ms(&at).map_or(now, |ms| ms / 1000);
+            keys.signed_out().add(sid, at.saturating_add(ttl), now);
+        }
         Ok(AuthService {
-            store: Store::open(db)?,
+            store,
             keys,
-            access_ttl_secs: access_ttl_secs.max(1),
+            access_ttl_secs,
             anonymous: Arc::new(RateLimiter::new(Rate {
                 per_hour: DEFAULT_ANONYMOUS_SIGN_UPS_PER_HOUR,
                 burst: DEFAULT_ANONYMOUS_SIGN_UP_BURST,
             })),
+            limits: Arc::new(AuthLimitArgs::default().limits()),
         })
+    }
+
+    /// Sets the sign-in and sign-up limits and the bound on concurrent hashing.
+    pub fn with_limits(mut self, limits: AuthLimits) -> AuthService {
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// The most password hashes that ever ran at once.
+    pub fn peak_concurrent_hashes(&self) -> usize {
+        self.limits.hashing.peak()
     }
 
     /// Sets the abuse limit on anonymous sign-ups (`per_hour = 0` disables them).
@@ -134,15 +172,25 @@ impl AuthService {
         })
     }
 
+    /// An email sign-up, at most [`AuthLimitArgs::sign_in_burst`] at once per client address.
     pub async fn sign_up(
         &self,
+        client: IpAddr,
         email: &str,
         pw: &str,
         name: Option<String>,
     ) -> Result<Value, AuthApiError> {
+        check(&self.limits.by_address, client)?;
         let email = normalize_email(email)?;
         check_password(pw)?;
-        let hash = hash_blocking(pw.to_owned()).await?;
+        let pw = pw.to_owned();
+        let hash = self
+            .limits
+            .hashing
+            .run(move || password::hash(&pw))
+            .await
+            .map_err(gate_error)?
+            .map_err(internal)?;
         let user = self
             .store
             .run(move |c| store::insert_user(c, &email, &hash, AppRole::Customer, name.as_deref()))
@@ -178,8 +226,28 @@ impl AuthService {
         self.issue_session(user).await
     }
 
-    pub async fn sign_in(&self, email: &str, pw: &str) -> Result<Value, AuthApiError> {
+    /// A password sign-in, limited per client address (every attempt) and per account (failed
+    /// attempts: one is taken before the password is checked and given back if it was right,
+    /// so concurrent guesses cannot all slip past the check).
+    pub async fn sign_in(
+        &self,
+        client: IpAddr,
+        email: &str,
+        pw: &str,
+    ) -> Result<Value, AuthApiError> {
+        check(&self.limits.by_address, client)?;
         let email = normalize_email(email).map_err(|_| AuthApiError::InvalidCredentials)?;
+        check(&self.limits.by_account, email.clone())?;
+        let r = self.verify_and_issue(email.clone(), pw).await;
+        if matches!(r, Err(AuthApiError::InvalidCredentials)) {
+            tracing::warn!(%client, "failed sign-in");
+        } else {
+            self.limits.by_account.refund(&email, Instant::now());
+        }
+        r
+    }
+
+    async fn verify_and_issue(&self, email: String, pw: &str) -> Result<Value, AuthApiError> {
         let found = self
             .store
             .run(move |c| store::find_by_email(c, &email))
@@ -193,9 +261,12 @@ impl AuthService {
             })
             .unwrap_or_else(|| password::decoy().to_owned());
         let pw = pw.to_owned();
-        let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &stored))
+        let ok = self
+            .limits
+            .hashing
+            .run(move || password::verify(&pw, &stored))
             .await
-            .map_err(internal)?;
+            .map_err(gate_error)?;
         match (found, ok) {
             (Some(user), true) => self.issue_session(user).await,
             _ => Err(AuthApiError::InvalidCredentials),
@@ -203,12 +274,14 @@ impl AuthService {
     }
 
     pub async fn refresh(&self, token: &str) -> Result<Value, AuthApiError> {
-        let old = tokens::refresh_hash(token.trim());
-        let next = tokens::new_refresh_token();
+        let token = token.trim();
+        let old = tokens::refresh_hash(token);
+        let next = tokens::successor(&self.keys, token);
         let next_hash = tokens::refresh_hash(&next);
+        let policy = self.limits.rotation;
         let r = self
             .store
-            .run(move |c| store::rotate(c, &old, &next_hash))
+            .run(move |c| store::rotate(c, &old, &next_hash, policy))
             .await
             .map_err(internal)?;
         match r {
@@ -216,6 +289,7 @@ impl AuthService {
                 Ok(self.session_body(&user, &session_id, next))
             }
             Rotation::NotFound => Err(AuthApiError::RefreshTokenNotFound),
+            Rotation::Expired => Err(AuthApiError::SessionExpired),
             Rotation::Reused => {
                 tracing::warn!("a rotated refresh token was presented again; its chain is revoked");
                 Err(AuthApiError::RefreshTokenAlreadyUsed)
@@ -258,10 +332,21 @@ impl AuthService {
         scope: LogoutScope,
     ) -> Result<(), AuthApiError> {
         let (user, sid) = self.bearer_user(creds).await?;
-        self.store
-            .run(move |c| store::revoke(c, &user.id, sid.as_deref(), scope))
+        let ended = self
+            .store
+            .run(move |c| {
+                let ended = store::sessions_ending(c, &user.id, sid.as_deref(), scope)?;
+                store::revoke(c, &user.id, sid.as_deref(), scope)?;
+                Ok(ended)
+            })
             .await
             .map_err(internal)?;
+        // Their access tokens stop working everywhere (REST, realtime, here) until they expire.
+        let now = now_secs();
+        let until = now + i64::try_from(self.access_ttl_secs).unwrap_or(i64::MAX / 2);
+        for sid in ended {
+            self.keys.signed_out().add(sid, until, now);
+        }
         Ok(())
     }
 

@@ -74,6 +74,8 @@ pub enum Rotation {
     },
     /// Unknown token (never issued, or its user is gone).
     NotFound,
+    /// The token outlived the refresh-token lifetime unused; it is revoked now.
+    Expired,
     /// A token that had already been rotated or revoked: the whole chain is revoked now,
     /// because either the client is confused or someone replayed a stolen token.
     Reused,
@@ -259,31 +261,69 @@ pub fn insert_refresh(
     Ok(())
 }
 
+/// How long refresh tokens live and how long a rotated one may be presented again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationPolicy {
+    /// A rotated token presented again this soon (two tabs refreshing at once, a retried
+    /// request) continues the same chain instead of revoking it (GoTrue's 10 s reuse interval).
+    pub reuse_interval_ms: i64,
+    /// An unused token older than this is refused.
+    pub lifetime_ms: i64,
+}
+
 /// Presents a refresh token: revokes it and stores `new_hash` as its successor, atomically.
+/// `new_hash` is the same for every presentation of one token (see `tokens::successor`), so a
+/// reuse within the interval finds its successor already there, live, and answers with it.
 pub fn rotate(
     c: &mut Connection,
     token_hash: &str,
     new_hash: &str,
+    policy: RotationPolicy,
 ) -> Result<Rotation, StoreError> {
     let tx = c.transaction()?;
-    let found: Option<(String, String, i64)> = tx
+    let found: Option<(String, String, i64, String, String)> = tx
         .query_row(
-            "SELECT user_id, session_id, revoked FROM refresh_tokens WHERE token_hash = ?1",
+            "SELECT user_id, session_id, revoked, created_at, updated_at FROM refresh_tokens
+             WHERE token_hash = ?1",
             params![token_hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let Some((user_id, session_id, revoked)) = found else {
+    let Some((user_id, session_id, revoked, created_at, updated_at)) = found else {
         return Ok(Rotation::NotFound);
     };
-    let ts = now();
+    let now_ms = time_fmt::now_ms();
+    let ts = time_fmt::format_ms(now_ms);
+    let age = |t: &str| time_fmt::parse_ms(t).map_or(i64::MAX, |t| now_ms.saturating_sub(t));
     if revoked != 0 {
+        let successor_live = tx
+            .query_row(
+                "SELECT 1 FROM refresh_tokens WHERE token_hash = ?1 AND session_id = ?2 AND revoked = 0",
+                params![new_hash, session_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if successor_live && age(&updated_at) <= policy.reuse_interval_ms {
+            let Some(user) = find_by_id(&tx, &user_id)? else {
+                return Ok(Rotation::NotFound);
+            };
+            return Ok(Rotation::Rotated { user, session_id });
+        }
         tx.execute(
             "UPDATE refresh_tokens SET revoked = 1, updated_at = ?2 WHERE session_id = ?1 AND revoked = 0",
             params![session_id, ts],
         )?;
         tx.commit()?;
         return Ok(Rotation::Reused);
+    }
+    if age(&created_at) > policy.lifetime_ms {
+        tx.execute(
+            "UPDATE refresh_tokens SET revoked = 1, updated_at = ?2 WHERE token_hash = ?1",
+            params![token_hash, ts],
+        )?;
+        tx.commit()?;
+        return Ok(Rotation::Expired);
     }
     let Some(user) = find_by_id(&tx, &user_id)? else {
         return Ok(Rotation::NotFound);
@@ -338,6 +378,42 @@ pub fn revoke(
     Ok(n)
 }
 
+/// The live sign-ins a sign-out with `scope` ends (before [`revoke`] ends them).
+pub fn sessions_ending(
+    c: &Connection,
+    user_id: &str,
+    session_id: Option<&str>,
+    scope: LogoutScope,
+) -> Result<Vec<String>, StoreError> {
+    let mut q = c.prepare(
+        "SELECT DISTINCT session_id FROM refresh_tokens WHERE user_id = ?1 AND revoked = 0",
+    )?;
+    let live = q
+        .query_map(params![user_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(match (scope, session_id) {
+        (LogoutScope::Global, _) | (LogoutScope::Local, None) => live,
+        (LogoutScope::Local, Some(sid)) => vec![sid.to_owned()],
+        (LogoutScope::Others, sid) => live
+            .into_iter()
+            .filter(|s| Some(s.as_str()) != sid)
+            .collect(),
+    })
+}
+
+/// Sign-ins ended (no live refresh token) at or after `since`, with when: after a restart,
+/// their access tokens are still refused until they expire.
+pub fn ended_since(c: &Connection, since: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let mut q = c.prepare(
+        "SELECT session_id, MAX(updated_at) FROM refresh_tokens GROUP BY session_id
+         HAVING SUM(revoked = 0) = 0 AND MAX(updated_at) >= ?1",
+    )?;
+    let rows = q
+        .query_map(params![since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Whether a sign-in still has a live refresh token (i.e. was not signed out).
 pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool, StoreError> {
     let n: i64 = c.query_row(
@@ -351,6 +427,11 @@ pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool, StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const STRICT: RotationPolicy = RotationPolicy {
+        reuse_interval_ms: -1,
+        lifetime_ms: i64::MAX,
+    };
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -368,12 +449,33 @@ mod tests {
                 Err(StoreError::EmailTaken)
             ));
             insert_refresh(c, "t1", &u.id, "s1")?;
-            assert!(matches!(rotate(c, "t1", "t2")?, Rotation::Rotated { session_id, .. } if session_id == "s1"));
-            assert_eq!(rotate(c, "nope", "x")?, Rotation::NotFound);
-            // t1 again: reuse → the live t2 is revoked too.
-            assert_eq!(rotate(c, "t1", "t3")?, Rotation::Reused);
-            assert_eq!(rotate(c, "t2", "t4")?, Rotation::Reused);
+            assert!(matches!(rotate(c, "t1", "t2", STRICT)?, Rotation::Rotated { session_id, .. } if session_id == "s1"));
+            assert_eq!(rotate(c, "nope", "x", STRICT)?, Rotation::NotFound);
+            // t1 again, past the reuse interval: the live t2 is revoked too.
+            assert_eq!(rotate(c, "t1", "t2", STRICT)?, Rotation::Reused);
+            assert_eq!(rotate(c, "t2", "t4", STRICT)?, Rotation::Reused);
             assert!(!session_alive(c, "s1")?);
+            // Within the interval: the same successor, the chain stays alive.
+            let lenient = RotationPolicy {
+                reuse_interval_ms: 10_000,
+                ..STRICT
+            };
+            insert_refresh(c, "r1", &u.id, "s2")?;
+            assert!(matches!(rotate(c, "r1", "r2", lenient)?, Rotation::Rotated { .. }));
+            assert!(matches!(rotate(c, "r1", "r2", lenient)?, Rotation::Rotated { .. }));
+            assert!(session_alive(c, "s2")?);
+            assert!(matches!(rotate(c, "r2", "r3", lenient)?, Rotation::Rotated { .. }));
+            // After a sign-out the successor is revoked: a reuse is a reuse.
+            revoke(c, &u.id, Some("s2"), LogoutScope::Local)?;
+            assert_eq!(rotate(c, "r2", "r3", lenient)?, Rotation::Reused);
+            // An unused token past its lifetime is refused.
+            insert_refresh(c, "old", &u.id, "s3")?;
+            let expired = RotationPolicy {
+                lifetime_ms: -1,
+                ..STRICT
+            };
+            assert_eq!(rotate(c, "old", "new", expired)?, Rotation::Expired);
+            assert!(!session_alive(c, "s3")?);
             Ok(())
         })
         .unwrap();
@@ -407,6 +509,18 @@ mod tests {
             assert!(k.is_anonymous() && k.email().is_none() && k.role().is_none());
             insert_refresh(c, "k", &k.id, "ks")?;
             assert!(session_alive(c, "ks")?);
+            // What a restart reloads as signed out: every ended sign-in, not the live one.
+            let mut ended: Vec<String> = ended_since(c, "2000-01-01T00:00:00.000Z")?
+                .into_iter()
+                .map(|(sid, _)| sid)
+                .collect();
+            ended.sort();
+            assert_eq!(ended, ["s1", "s2", "s3"]);
+            assert!(ended_since(c, "2999-01-01T00:00:00.000Z")?.is_empty());
+            assert_eq!(
+                sessions_ending(c, &k.id, Some("ks"), LogoutScope::Others)?,
+                Vec::<String>::new()
+            );
             Ok(())
         })
         .unwrap();

@@ -105,6 +105,14 @@ pub fn new_refresh_token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The successor of a refresh token: the same for every presentation of `token`, so a reuse
+/// within the reuse interval can be answered with the successor already issued although only
+/// hashes are stored. Keyed with the signing secret (a JWT's signature is HMAC-SHA256 over a
+/// fixed header and these claims), so it cannot be computed from the token alone.
+pub fn successor(keys: &Keys, token: &str) -> String {
+    refresh_hash(&keys.sign_as(&json!({ "refresh_successor": token })))
+}
+
 /// Only this hash is stored, so a copy of the database does not yield usable tokens.
 pub fn refresh_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())

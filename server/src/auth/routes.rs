@@ -103,7 +103,9 @@ async fn signup(
         if email.is_empty() && password.is_empty() && str_field(&b, "phone").is_empty() {
             return s.auth.sign_up_anonymously(client_ip(connect), name).await;
         }
-        s.auth.sign_up(email, password, name).await
+        s.auth
+            .sign_up(client_ip(connect), email, password, name)
+            .await
     }
     .await;
     answer(headers, r)
@@ -116,6 +118,7 @@ struct TokenQuery {
 
 async fn token(
     State(s): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     Query(q): Query<TokenQuery>,
     creds: Credentials,
     headers: HeaderMap,
@@ -127,7 +130,11 @@ async fn token(
         match q.grant_type.as_deref() {
             Some("password") => {
                 s.auth
-                    .sign_in(str_field(&b, "email"), str_field(&b, "password"))
+                    .sign_in(
+                        client_ip(connect),
+                        str_field(&b, "email"),
+                        str_field(&b, "password"),
+                    )
                     .await
             }
             Some("refresh_token") => s.auth.refresh(str_field(&b, "refresh_token")).await,

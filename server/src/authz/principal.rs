@@ -63,6 +63,8 @@ struct TokenClaims {
     user_metadata: Option<Value>,
     #[serde(default)]
     is_anonymous: bool,
+    #[serde(default)]
+    session_id: Option<String>,
 }
 
 impl Principal {
@@ -86,6 +88,13 @@ impl Principal {
     /// Verifies `token` (signature, HS256 only, expiry) and maps its claims.
     pub fn from_token(keys: &Keys, token: &str) -> Result<Principal, AuthError> {
         let c: TokenClaims = keys.verify_as(token)?;
+        if let Some(sid) = &c.session_id
+            && keys
+                .signed_out()
+                .contains(sid, crate::time_fmt::now_ms() / 1000)
+        {
+            return Err(TokenError::SignedOut.into());
+        }
         match c.role.as_str() {
             "anon" if keys.legacy_anon_kiosk_reads() => Ok(Principal::LegacyKioskAnon),
             "anon" => Ok(Principal::Anon),

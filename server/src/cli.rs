@@ -149,6 +149,23 @@ pub struct ServeArgs {
     /// when not set (then only the disk limits it).
     #[arg(long, env = "CONCIERGE_MAX_DB_MIB", global = true)]
     pub max_db_mib: Option<u64>,
+    /// Close a connection whose client has not sent a complete request head this long after
+    /// connecting or after the previous response (so also the idle keep-alive timeout).
+    #[arg(
+        long,
+        env = "CONCIERGE_HTTP_HEADER_TIMEOUT_MS",
+        default_value_t = crate::conn::DEFAULT_HEADER_TIMEOUT_MS,
+        global = true
+    )]
+    pub http_header_timeout_ms: u64,
+    /// HTTP connections served at once; beyond it new clients wait to be accepted.
+    #[arg(
+        long,
+        env = "CONCIERGE_MAX_CONNECTIONS",
+        default_value_t = crate::conn::DEFAULT_MAX_CONNECTIONS,
+        global = true
+    )]
+    pub max_connections: usize,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.
@@ -173,6 +190,14 @@ impl ServeArgs {
     /// The JWT secret these flags select (see `crate::secret`); may create `<db>.jwt-secret`.
     pub fn resolve_secret(&self) -> Result<crate::secret::Resolved, crate::secret::SecretError> {
         crate::secret::resolve(self.jwt_secret.as_deref(), self.addr, &self.db)
+    }
+
+    /// The connection limits these flags configure.
+    pub fn conn_limits(&self) -> crate::conn::ConnLimits {
+        crate::conn::ConnLimits {
+            header_timeout: std::time::Duration::from_millis(self.http_header_timeout_ms.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
     }
 
     /// The storage limits these flags configure.

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod conn;
 pub mod credentials;
 pub mod db;
 pub mod front;
@@ -59,6 +60,7 @@ pub enum StartError {
 pub struct Server {
     pub state: AppState,
     pub listener: tokio::net::TcpListener,
+    pub conn: conn::ConnLimits,
 }
 
 fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
@@ -144,7 +146,11 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         realtime,
         auth,
     };
-    Ok(Server { state, listener })
+    Ok(Server {
+        state,
+        listener,
+        conn: args.conn_limits(),
+    })
 }
 
 fn log_secret_source(source: &secret::Source, db: &std::path::Path) {
@@ -189,7 +195,7 @@ impl Server {
             shutdown.await;
             sockets.cancel();
         };
-        app::serve(self.listener, router, shutdown).await?;
+        app::serve_with(self.listener, router, shutdown, self.conn).await?;
         Ok(())
     }
 }

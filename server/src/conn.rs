@@ -81,11 +81,13 @@ pub async fn serve(
             tracing::debug!("TCP_NODELAY not set on an incoming connection: {e}");
         }
         // The peer address reaches handlers (the per-address limits) as axum's ConnectInfo.
-        let service = app.clone().map_request(move |req: axum::http::Request<Incoming>| {
-            let mut req = req.map(Body::new);
-            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-            req
-        });
+        let service = app
+            .clone()
+            .map_request(move |req: axum::http::Request<Incoming>| {
+                let mut req = req.map(Body::new);
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())

@@ -75,7 +75,10 @@ async fn beyond_the_connection_cap_a_client_waits_for_a_free_slot() {
         .unwrap();
     let mut buf = [0u8; 64];
     let early = tokio::time::timeout(Duration::from_millis(500), third.read(&mut buf)).await;
-    assert!(early.is_err(), "the third connection is not served while two are open");
+    assert!(
+        early.is_err(),
+        "the third connection is not served while two are open"
+    );
     drop(first);
     let got = read_to_close(&mut third, Duration::from_secs(10))
         .await

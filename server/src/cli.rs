@@ -166,6 +166,23 @@ pub struct ServeArgs {
         global = true
     )]
     pub max_connections: usize,
+    /// Kiosk searches (`POST /api/event/by-interests`) allowed per kiosk session and minute;
+    /// 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_SEARCHES_PER_SESSION_PER_MINUTE",
+        default_value_t = crate::search::limit::DEFAULT_SEARCHES_PER_SESSION_PER_MINUTE,
+        global = true
+    )]
+    pub searches_per_session_per_minute: u32,
+    /// Kiosk searches allowed per client address and minute; 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_SEARCHES_PER_IP_PER_MINUTE",
+        default_value_t = crate::search::limit::DEFAULT_SEARCHES_PER_IP_PER_MINUTE,
+        global = true
+    )]
+    pub searches_per_ip_per_minute: u32,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.

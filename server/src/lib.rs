@@ -145,6 +145,10 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         site,
         realtime,
         auth,
+        search_limits: Arc::new(search::limit::SearchLimits::per_minute(
+            args.searches_per_session_per_minute,
+            args.searches_per_ip_per_minute,
+        )),
     };
     Ok(Server {
         state,

@@ -183,6 +183,15 @@ pub struct ServeArgs {
         global = true
     )]
     pub searches_per_ip_per_minute: u32,
+    /// Delete kiosk results older than this (seconds), in the background and through the
+    /// writer (realtime sees each DELETE); 0 = keep them for ever.
+    #[arg(
+        long,
+        env = "CONCIERGE_KIOSK_RESULT_RETENTION_SECS",
+        default_value_t = crate::db::retention::DEFAULT_KIOSK_RESULT_RETENTION_SECS,
+        global = true
+    )]
+    pub kiosk_result_retention_secs: u64,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.

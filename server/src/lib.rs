@@ -61,6 +61,8 @@ pub struct Server {
     pub state: AppState,
     pub listener: tokio::net::TcpListener,
     pub conn: conn::ConnLimits,
+    /// Kiosk results older than this are deleted in the background; `None` keeps them.
+    pub result_retention: Option<std::time::Duration>,
 }
 
 fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
@@ -154,6 +156,8 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         state,
         listener,
         conn: args.conn_limits(),
+        result_retention: (args.kiosk_result_retention_secs > 0)
+            .then(|| std::time::Duration::from_secs(args.kiosk_result_retention_secs)),
     })
 }
 
@@ -193,6 +197,10 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let sockets = self.state.realtime.shutdown.clone();
+        if let Some(retention) = self.result_retention {
+            let writer = self.state.writer.clone();
+            tokio::spawn(db::retention::run(writer, retention, sockets.clone()));
+        }
         let router = app::router(self.state);
         // WebSockets outlive HTTP graceful shutdown; close them when shutdown begins.
         let shutdown = async move {

@@ -192,6 +192,15 @@ pub struct ServeArgs {
         global = true
     )]
     pub kiosk_result_retention_secs: u64,
+    /// Kiosk results one kiosk session may hold (until the retention removes them); writes
+    /// beyond it get 400 (23514). 0 = no cap.
+    #[arg(
+        long,
+        env = "CONCIERGE_KIOSK_RESULTS_PER_SESSION",
+        default_value_t = crate::db::options::DEFAULT_MAX_RESULTS_PER_SESSION,
+        global = true
+    )]
+    pub kiosk_results_per_session: u32,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.
@@ -233,6 +242,7 @@ impl ServeArgs {
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
             wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
             max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
+            max_results_per_session: self.kiosk_results_per_session,
         }
     }
 }

@@ -65,3 +65,31 @@ async fn the_searches_of_one_address_past_its_limit_get_429() {
     assert_eq!(search(&s, B).await.status().as_u16(), 201);
     assert_too_many(search(&s, C).await, "client address").await;
 }
+
+#[tokio::test]
+async fn a_kiosk_session_holds_at_most_its_cap_of_results() {
+    let s = with_hotel(&["--kiosk-results-per-session", "2"]).await;
+    assert_eq!(search(&s, A).await.status().as_u16(), 201);
+    assert_eq!(search(&s, A).await.status().as_u16(), 201);
+    let r = search(&s, A).await;
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "23514", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 results"),
+        "{body}"
+    );
+    // The same cap holds for a direct write, and another session is not affected.
+    let r = reqwest::Client::new()
+        .post(s.url("/rest/v1/kiosk_results"))
+        .header("apikey", &s.service)
+        .json(&json!({"session_id": A, "results": {"events": []}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(search(&s, B).await.status().as_u16(), 201);
+}

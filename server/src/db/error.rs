@@ -42,6 +42,9 @@ pub enum DbError {
          end it before requesting another"
     )]
     OneOpenSession,
+    /// A kiosk session already holds as many results as it may.
+    #[error("a kiosk session holds at most {cap} results; older ones expire after the retention")]
+    TooManyResults { cap: u32 },
     #[error("{0}")]
     Denied(#[from] Denied),
     /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).

@@ -70,6 +70,7 @@ impl RestError {
             DbError::NotNull { .. } => RestError::new(StatusCode::BAD_REQUEST, "23502", msg),
             DbError::Check { value, .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg)
                 .details(format!("Failing value: {value:?}")),
+            DbError::TooManyResults { .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg),
             DbError::Duplicate { .. } | DbError::OneOpenSession => {
                 RestError::new(StatusCode::CONFLICT, "23505", msg)
             }

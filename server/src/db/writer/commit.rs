@@ -21,7 +21,7 @@ use crate::time_fmt;
 
 /// The writer thread's state: the one writer connection, its commit clock and the realtime sink.
 pub(super) struct Inner {
-    pub(super) conn: Connection,
+    conn: Connection,
     /// Last commit time handed out, in microseconds. Never goes backwards (a clock step back
     /// cannot reorder `updated_at`), and never runs ahead of the clock by more than a tick:
     /// at most one write per microsecond, so heavy load cannot push timestamps into the future.

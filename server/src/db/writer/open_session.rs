@@ -34,7 +34,7 @@ pub(super) fn check(w: &Inner, rows: &[Row]) -> Result<(), DbError> {
             return Err(DbError::OneOpenSession);
         }
         let exists = w
-            .conn
+            .conn()
             .prepare_cached(&sql)?
             .query_row([customer], |_| Ok(()))
             .optional()?;

@@ -173,7 +173,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "CONCIERGE_SEARCHES_PER_SESSION_PER_MINUTE",
-        default_value_t = crate::search::limit::DEFAULT_SEARCHES_PER_SESSION_PER_MINUTE,
+        default_value_t = crate::search_limits::DEFAULT_SEARCHES_PER_SESSION_PER_MINUTE,
         global = true
     )]
     pub searches_per_session_per_minute: u32,
@@ -181,7 +181,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "CONCIERGE_SEARCHES_PER_IP_PER_MINUTE",
-        default_value_t = crate::search::limit::DEFAULT_SEARCHES_PER_IP_PER_MINUTE,
+        default_value_t = crate::search_limits::DEFAULT_SEARCHES_PER_IP_PER_MINUTE,
         global = true
     )]
     pub searches_per_ip_per_minute: u32,

@@ -17,6 +17,7 @@ pub mod rest;
 pub mod rest_error;
 pub mod schema;
 pub mod search;
+pub mod search_limits;
 pub mod secret;
 pub mod state;
 pub mod time_fmt;
@@ -143,7 +144,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         site,
         realtime,
         auth,
-        search_limits: Arc::new(search::limit::SearchLimits::per_minute(
+        search_limits: Arc::new(search_limits::SearchLimits::per_minute(
             args.searches_per_session_per_minute,
             args.searches_per_ip_per_minute,
         )),

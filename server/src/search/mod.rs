@@ -40,7 +40,6 @@
 
 pub mod interests;
 mod keywords;
-pub mod limit;
 mod source;
 
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::rest::error::RestError;
+use crate::rest_error::RestError;
 
 /// Keys remembered at most per limiter; beyond it expired windows are forgotten first, then
 /// newcomers are refused, so memory stays bounded under a spray of session ids or addresses.

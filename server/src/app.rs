@@ -152,22 +152,21 @@ pub fn app_config(keys: &Keys, overrides: Option<Value>) -> Result<Value, String
     Ok(v)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Serves `router` on `listener` until `shutdown` resolves, with the default connection limits.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Realtime frames are small and latency is the point: no Nagle delay behind an unacked frame.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY not set on an incoming connection: {e}");
-        }
-    });
-    // The peer address reaches handlers (the per-address limits of `/auth/v1`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, shutdown, crate::conn::ConnLimits::default()).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, within `limits` (see [`crate::conn`]).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: crate::conn::ConnLimits,
+) -> std::io::Result<()> {
+    crate::conn::serve(listener, app, shutdown, limits).await
 }

@@ -151,6 +151,58 @@ pub struct ServeArgs {
     /// when not set (then only the disk limits it).
     #[arg(long, env = "CONCIERGE_MAX_DB_MIB", global = true)]
     pub max_db_mib: Option<u64>,
+    /// Close a connection whose client has not sent a complete request head this long after
+    /// connecting or after the previous response (so also the idle keep-alive timeout).
+    #[arg(
+        long,
+        env = "CONCIERGE_HTTP_HEADER_TIMEOUT_MS",
+        default_value_t = crate::conn::DEFAULT_HEADER_TIMEOUT_MS,
+        global = true
+    )]
+    pub http_header_timeout_ms: u64,
+    /// HTTP connections served at once; beyond it new clients wait to be accepted.
+    #[arg(
+        long,
+        env = "CONCIERGE_MAX_CONNECTIONS",
+        default_value_t = crate::conn::DEFAULT_MAX_CONNECTIONS,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// Kiosk searches (`POST /api/event/by-interests`) allowed per kiosk session and minute;
+    /// 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_SEARCHES_PER_SESSION_PER_MINUTE",
+        default_value_t = crate::search_limits::DEFAULT_SEARCHES_PER_SESSION_PER_MINUTE,
+        global = true
+    )]
+    pub searches_per_session_per_minute: u32,
+    /// Kiosk searches allowed per client address and minute; 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_SEARCHES_PER_IP_PER_MINUTE",
+        default_value_t = crate::search_limits::DEFAULT_SEARCHES_PER_IP_PER_MINUTE,
+        global = true
+    )]
+    pub searches_per_ip_per_minute: u32,
+    /// Delete kiosk results older than this (seconds), in the background and through the
+    /// writer (realtime sees each DELETE); 0 = keep them for ever.
+    #[arg(
+        long,
+        env = "CONCIERGE_KIOSK_RESULT_RETENTION_SECS",
+        default_value_t = crate::db::retention::DEFAULT_KIOSK_RESULT_RETENTION_SECS,
+        global = true
+    )]
+    pub kiosk_result_retention_secs: u64,
+    /// Kiosk results one kiosk session may hold (until the retention removes them); writes
+    /// beyond it get 400 (23514). 0 = no cap.
+    #[arg(
+        long,
+        env = "CONCIERGE_KIOSK_RESULTS_PER_SESSION",
+        default_value_t = crate::db::options::DEFAULT_MAX_RESULTS_PER_SESSION,
+        global = true
+    )]
+    pub kiosk_results_per_session: u32,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.
@@ -177,6 +229,14 @@ impl ServeArgs {
         crate::secret::resolve(self.jwt_secret.as_deref(), self.addr, &self.db)
     }
 
+    /// The connection limits these flags configure.
+    pub fn conn_limits(&self) -> crate::conn::ConnLimits {
+        crate::conn::ConnLimits {
+            header_timeout: std::time::Duration::from_millis(self.http_header_timeout_ms.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
     /// The storage limits these flags configure.
     pub fn storage_options(&self) -> crate::db::Options {
         const MIB: u64 = 1024 * 1024;
@@ -184,6 +244,7 @@ impl ServeArgs {
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
             wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
             max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
+            max_results_per_session: self.kiosk_results_per_session,
         }
     }
 }

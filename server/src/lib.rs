@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod conn;
 pub mod credentials;
 pub mod db;
 pub mod hub;
@@ -16,6 +17,7 @@ pub mod rest;
 pub mod rest_error;
 pub mod schema;
 pub mod search;
+pub mod search_limits;
 pub mod secret;
 pub mod state;
 pub mod time_fmt;
@@ -59,6 +61,9 @@ pub enum StartError {
 pub struct Server {
     pub state: AppState,
     pub listener: tokio::net::TcpListener,
+    pub conn: conn::ConnLimits,
+    /// Kiosk results older than this are deleted in the background; `None` keeps them.
+    pub result_retention: Option<std::time::Duration>,
 }
 
 fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
@@ -139,8 +144,18 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         site,
         realtime,
         auth,
+        search_limits: Arc::new(search_limits::SearchLimits::per_minute(
+            args.searches_per_session_per_minute,
+            args.searches_per_ip_per_minute,
+        )),
     };
-    Ok(Server { state, listener })
+    Ok(Server {
+        state,
+        listener,
+        conn: args.conn_limits(),
+        result_retention: (args.kiosk_result_retention_secs > 0)
+            .then(|| std::time::Duration::from_secs(args.kiosk_result_retention_secs)),
+    })
 }
 
 fn log_secret_source(source: &secret::Source, db: &std::path::Path) {
@@ -188,13 +203,17 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let sockets = self.state.realtime.shutdown.clone();
+        if let Some(retention) = self.result_retention {
+            let writer = self.state.writer.clone();
+            tokio::spawn(db::retention::run(writer, retention, sockets.clone()));
+        }
         let router = app::router(self.state);
         // WebSockets outlive HTTP graceful shutdown; close them when shutdown begins.
         let shutdown = async move {
             shutdown.await;
             sockets.cancel();
         };
-        app::serve(self.listener, router, shutdown).await?;
+        app::serve_with(self.listener, router, shutdown, self.conn).await?;
         Ok(())
     }
 }

@@ -70,7 +70,10 @@ impl RestError {
             DbError::NotNull { .. } => RestError::new(StatusCode::BAD_REQUEST, "23502", msg),
             DbError::Check { value, .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg)
                 .details(format!("Failing value: {value:?}")),
-            DbError::Duplicate { .. } => RestError::new(StatusCode::CONFLICT, "23505", msg),
+            DbError::TooManyResults { .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg),
+            DbError::Duplicate { .. } | DbError::OneOpenSession => {
+                RestError::new(StatusCode::CONFLICT, "23505", msg)
+            }
             DbError::Denied(_) => {
                 let status = if principal.is_authenticated() {
                     StatusCode::FORBIDDEN

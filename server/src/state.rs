@@ -25,6 +25,8 @@ pub struct AppState {
     pub realtime: Arc<Hub>,
     /// `/auth/v1` (users, sessions, tokens).
     pub auth: AuthService,
+    /// Searches per kiosk session and per client address (`POST /api/event/by-interests`).
+    pub search_limits: Arc<crate::search_limits::SearchLimits>,
 }
 
 /// What the upstream mode's handlers can reach (a stateless front of a hosted project).

@@ -36,6 +36,15 @@ pub enum DbError {
     },
     #[error("duplicate key value violates unique constraint \"{table}_pkey\"")]
     Duplicate { table: &'static str, key: String },
+    /// The product's rule: a customer has at most one open session at a time.
+    #[error(
+        "a customer may have only one open session at a time (pending, waiting or live): \
+         end it before requesting another"
+    )]
+    OneOpenSession,
+    /// A kiosk session already holds as many results as it may.
+    #[error("a kiosk session holds at most {cap} results; older ones expire after the retention")]
+    TooManyResults { cap: u32 },
     #[error("{0}")]
     Denied(#[from] Denied),
     /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).

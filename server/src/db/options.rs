@@ -7,6 +7,8 @@ use std::time::Duration;
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Default WAL bound.
 pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
+/// Default cap on kiosk results per kiosk session: far above a guest's searches in a day.
+pub const DEFAULT_MAX_RESULTS_PER_SESSION: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -17,6 +19,8 @@ pub struct Options {
     pub wal_limit_bytes: u64,
     /// Largest the database file may grow (`PRAGMA max_page_count`); `None` = SQLite's own limit.
     pub max_db_bytes: Option<u64>,
+    /// Kiosk results one kiosk session may hold; 0 = no cap.
+    pub max_results_per_session: u32,
 }
 
 impl Default for Options {
@@ -25,6 +29,7 @@ impl Default for Options {
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
             wal_limit_bytes: DEFAULT_WAL_LIMIT_BYTES,
             max_db_bytes: None,
+            max_results_per_session: DEFAULT_MAX_RESULTS_PER_SESSION,
         }
     }
 }

@@ -169,9 +169,19 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, RestError> {
 async fn by_interests(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     creds: Credentials,
     body: Body,
 ) -> Response {
+    // Rate-limited before any work, once the session id is known (a malformed request is
+    // refused by `handle` without counting).
+    if let Ok(session_id) = parse_session_id(raw_query.as_deref()) {
+        // Without a peer address (in-process tests) every caller shares the unspecified one.
+        let ip = connect.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
+        if let Err(too_many) = state.search_limits.check(&session_id, ip) {
+            return too_many.into_response();
+        }
+    }
     respond(handle(Backend::Local(&state), raw_query.as_deref(), &creds, body).await)
 }
 

@@ -46,6 +46,7 @@ async fn fixture() -> Fixture {
         realtime: crate::realtime::Hub::new(crate::realtime::Limits::default()),
         auth: crate::accounts::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
             .expect("auth"),
+        search_limits: Default::default(),
     };
     let mut f = Fixture {
         state,

@@ -7,6 +7,8 @@
 mod change;
 mod checkpoint;
 mod commit;
+mod open_session;
+mod result_cap;
 mod storage;
 mod validate;
 
@@ -35,6 +37,8 @@ pub struct Writer {
     jobs: std::sync::mpsc::Sender<Job>,
     /// The checkpointer thread runs while any handle is alive.
     _alive: Arc<()>,
+    /// Kiosk results one kiosk session may hold (0 = no cap).
+    results_per_session: u32,
 }
 
 impl Writer {
@@ -88,6 +92,7 @@ impl Writer {
         Writer {
             jobs,
             _alive: alive,
+            results_per_session: opts.max_results_per_session,
         }
     }
 
@@ -125,7 +130,22 @@ impl Writer {
         for row in &mut rows {
             authz::prepare_insert(principal, table, row)?;
         }
-        self.run(move |w| w.insert(table, rows)).await
+        // A customer's request; the service role (operators, the seed) is not held to it.
+        let one_open = table == Table::Sessions && matches!(principal, Principal::User(_));
+        let cap = match table {
+            Table::KioskResults => self.results_per_session,
+            _ => 0,
+        };
+        self.run(move |w| {
+            if one_open {
+                open_session::check(w, &rows)?;
+            }
+            if cap > 0 {
+                result_cap::check(w, &rows, cap)?;
+            }
+            w.insert(table, rows)
+        })
+        .await
     }
 
     /// Convenience for one row.

@@ -294,13 +294,33 @@ async fn twins_made_at_build_time_are_used_only_if_they_decode_to_the_file() {
     assert_eq!(one(&h, header::CONTENT_ENCODING), Some("br"));
     assert_eq!(body, build_br, "the build's own twin");
     drop(s);
-    // The wrong gzip twin is never served: it is made anew from the wasm.
-    let s = start(dist.path(), db.path(), true).await;
+    // The wrong gzip twin is never served: it is made anew from the wasm. (A database folder of
+    // its own: the first server's background compression may still be writing to its cache.)
+    let db2 = tempfile::tempdir().unwrap();
+    let s = start(dist.path(), db2.path(), true).await;
     let (_, h, body) = s
         .get(&format!("/{WASM}"), &[("accept-encoding", "gzip")])
         .await;
     assert_eq!(one(&h, header::CONTENT_ENCODING), Some("gzip"));
     assert_eq!(&ungzip(&body), wasm);
+}
+
+#[tokio::test]
+async fn a_folder_path_serves_its_own_index() {
+    let (dist, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_dist(dist.path());
+    std::fs::create_dir(dist.path().join("peer")).unwrap();
+    std::fs::write(dist.path().join("peer/index.html"), b"<p>another app</p>").unwrap();
+    let s = start(dist.path(), db.path(), true).await;
+    let (status, _, body) = s.get("/peer/", &[]).await;
+    assert_eq!((status, body.as_slice()), (200, &b"<p>another app</p>"[..]));
+    // Anything else under it is still a client route of the root app.
+    let (_, _, body) = s.get("/peer/unknown", &[]).await;
+    assert!(
+        body.starts_with(b"<!doctype html>"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
 }
 
 #[tokio::test]

@@ -142,13 +142,20 @@ impl Site {
         let _ = rx.wait_for(|done| *done).await;
     }
 
-    /// A file of the app if the path names one, else `index.html` (client routes).
+    /// A file of the app if the path names one (a folder path `/x/` names `x/index.html`, as on
+    /// any static host), else the root `index.html` (client routes).
     pub async fn serve(&self, req: Request) -> Response {
         let path = req.uri().path().trim_start_matches('/');
         let decoded = percent_encoding::percent_decode_str(path).decode_utf8();
         let served = decoded
             .ok()
-            .and_then(|p| self.files.get(p.as_ref()))
+            .and_then(|p| {
+                let p = p.as_ref();
+                match p.strip_suffix('/') {
+                    Some(dir) if !dir.is_empty() => self.files.get(&format!("{dir}/index.html")),
+                    _ => self.files.get(p),
+                }
+            })
             .or_else(|| self.files.get("index.html"));
         match served {
             Some(s) => revalidated(s, req).await,

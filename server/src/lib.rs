@@ -130,12 +130,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         auth.seed_demo_blocking()?;
     }
     let site = start_site(args).await?;
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: args.addr.to_string(),
-            source,
-        })?;
+    let listener = bind(args).await?;
     let state = AppState {
         db,
         writer,
@@ -178,6 +173,15 @@ fn log_secret_source(source: &secret::Source, db: &std::path::Path) {
 
 /// `<db>-assets`, beside the database (as SQLite puts `-wal` there): the app's compressed twins
 /// survive restarts, so only a new build is compressed again.
+async fn bind(args: &ServeArgs) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: args.addr.to_string(),
+            source,
+        })
+}
+
 /// The built app (`--static-dir`), snapshotted and precompressed once at start-up.
 async fn start_site(args: &ServeArgs) -> Result<Option<Arc<assets::Site>>, StartError> {
     let Some(dist) = &args.static_dir else {
@@ -240,12 +244,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
     }
     let app_config = upstream::app_config(&config, app_config_overrides(args)?)
         .map_err(|m| app_config_error(args, m))?;
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: args.addr.to_string(),
-            source,
-        })?;
+    let listener = bind(args).await?;
     let site = start_site(args).await?;
     let state = state::UpstreamState {
         upstream: Arc::new(upstream::Upstream::new(config)?),

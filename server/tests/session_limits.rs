@@ -6,6 +6,12 @@ mod common;
 use common::TestServer;
 use serde_json::{Value, json};
 
+/// A customer requests a chat session.
+async fn request_session(s: &TestServer, bearer: &str) -> (u16, Value) {
+    let body = json!({"kind": "chat"});
+    call(s, reqwest::Method::POST, "/rest/v1/sessions", bearer, body).await
+}
+
 async fn call(
     s: &TestServer,
     method: reqwest::Method,
@@ -45,23 +51,9 @@ async fn a_second_open_session_is_refused_saying_why() {
     let ada = customer(&s, "ada@x.test").await;
     let ben = customer(&s, "ben@x.test").await;
     let post = reqwest::Method::POST;
-    let (st, first) = call(
-        &s,
-        post.clone(),
-        "/rest/v1/sessions",
-        &ada,
-        json!({"kind": "chat"}),
-    )
-    .await;
+    let (st, first) = request_session(&s, &ada).await;
     assert_eq!(st, 201, "{first}");
-    let (st, body) = call(
-        &s,
-        post.clone(),
-        "/rest/v1/sessions",
-        &ada,
-        json!({"kind": "chat"}),
-    )
-    .await;
+    let (st, body) = request_session(&s, &ada).await;
     assert_eq!(st, 409, "{body}");
     assert_eq!(body["code"], "23505");
     assert!(
@@ -82,14 +74,7 @@ async fn a_second_open_session_is_refused_saying_why() {
     .await;
     assert_eq!(st, 409);
     // Another customer is not affected.
-    let (st, _) = call(
-        &s,
-        post.clone(),
-        "/rest/v1/sessions",
-        &ben,
-        json!({"kind": "chat"}),
-    )
-    .await;
+    let (st, _) = request_session(&s, &ben).await;
     assert_eq!(st, 201);
     // Once the first ends, the customer may ask again.
     let id = first[0]["id"].as_str().expect("id");
@@ -102,6 +87,6 @@ async fn a_second_open_session_is_refused_saying_why() {
     )
     .await;
     assert_eq!(st, 200, "{body}");
-    let (st, body) = call(&s, post, "/rest/v1/sessions", &ada, json!({"kind": "chat"})).await;
+    let (st, body) = request_session(&s, &ada).await;
     assert_eq!(st, 201, "{body}");
 }

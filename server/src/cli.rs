@@ -185,6 +185,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub searches_per_ip_per_minute: u32,
+    #[command(flatten)]
+    pub session_limits: crate::session_limits::SessionLimitArgs,
     /// Delete kiosk results older than this (seconds), in the background and through the
     /// writer (realtime sees each DELETE); 0 = keep them for ever.
     #[arg(

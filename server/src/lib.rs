@@ -7,11 +7,13 @@ pub mod assets;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod client_ip;
 pub mod conn;
 pub mod credentials;
 pub mod db;
 pub mod hub;
 pub mod jwt;
+pub mod rate_window;
 pub mod realtime;
 pub mod rest;
 pub mod rest_error;
@@ -19,6 +21,7 @@ pub mod schema;
 pub mod search;
 pub mod search_limits;
 pub mod secret;
+pub mod session_limits;
 pub mod state;
 pub mod time_fmt;
 pub mod upstream;
@@ -143,6 +146,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
             args.searches_per_session_per_minute,
             args.searches_per_ip_per_minute,
         )),
+        session_limits: Arc::new(args.session_limits.limits()),
     };
     Ok(Server {
         state,

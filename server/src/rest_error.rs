@@ -1,7 +1,7 @@
 //! PostgREST-shaped errors: `{code, message, details, hint}` with PostgREST's status codes.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -16,6 +16,8 @@ pub struct RestError {
     pub message: String,
     pub details: Option<String>,
     pub hint: Option<String>,
+    /// Seconds for a `Retry-After` header (the rate limits' `429`).
+    pub retry_after: Option<u64>,
 }
 
 impl RestError {
@@ -26,6 +28,7 @@ impl RestError {
             message: message.into(),
             details: None,
             hint: None,
+            retry_after: None,
         }
     }
 
@@ -36,6 +39,11 @@ impl RestError {
 
     pub fn hint(mut self, h: impl Into<String>) -> RestError {
         self.hint = Some(h.into());
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> RestError {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -127,7 +135,7 @@ pub fn truncate(s: &str) -> String {
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             Json(json!({
                 "code": self.code,
@@ -136,6 +144,11 @@ impl IntoResponse for RestError {
                 "hint": self.hint,
             })),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        r
     }
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// Searches per kiosk session and per client address (`POST /api/event/by-interests`).
     pub search_limits: Arc<crate::search_limits::SearchLimits>,
+    /// Session requests per user and per client address (`POST /rest/v1/sessions`).
+    pub session_limits: Arc<crate::session_limits::SessionLimits>,
 }
 
 /// What the upstream mode's handlers can reach (a stateless front of a hosted project).

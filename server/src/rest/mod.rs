@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde_json::{Map, Value};
 
 use crate::authz::Principal;
+use crate::client_ip::ClientIp;
 use crate::credentials::Credentials;
 use crate::db::{ColumnDef, ReadQuery, Row, Table};
 use crate::state::AppState;
@@ -259,9 +260,13 @@ async fn create(
     creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+    ClientIp(ip): ClientIp,
     Body(body): Body,
 ) -> Result<Response, RestError> {
     let req = parse_request(&state, &creds, &name, &headers, raw)?;
+    if req.table == Table::Sessions {
+        state.session_limits.check(&req.principal, ip)?;
+    }
     let rows = parse_rows(&body)?;
     let out = if rows.is_empty() {
         Vec::new()

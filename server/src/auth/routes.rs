@@ -5,11 +5,10 @@ use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{API_VERSION, API_VERSION_HEADER, AuthApiError, Rendered};
@@ -111,15 +110,18 @@ async fn signup(
     answer(headers, r)
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    grant_type: Option<String>,
+/// One query parameter, the first when repeated (as GoTrue reads it, Go's `Query().Get`).
+/// Never refused: axum's `Query` answers a repeated key with a plain-text 400, not GoTrue's.
+fn query_param(raw: Option<&str>, key: &str) -> Option<String> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
 async fn token(
     State(s): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Query(q): Query<TokenQuery>,
+    RawQuery(raw): RawQuery,
     creds: Credentials,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -127,7 +129,7 @@ async fn token(
     let r = async {
         s.auth.check_api_key(&creds)?;
         let b = parse_body(body)?;
-        match q.grant_type.as_deref() {
+        match query_param(raw.as_deref(), "grant_type").as_deref() {
             Some("password") => {
                 s.auth
                     .sign_in(
@@ -145,20 +147,15 @@ async fn token(
     answer(headers, r)
 }
 
-#[derive(Deserialize)]
-struct LogoutQuery {
-    scope: Option<String>,
-}
-
 async fn logout(
     State(s): State<AppState>,
-    Query(q): Query<LogoutQuery>,
+    RawQuery(raw): RawQuery,
     creds: Credentials,
     headers: HeaderMap,
 ) -> Result<Response, Rendered> {
     let r = async {
         s.auth.check_api_key(&creds)?;
-        let scope = match q.scope.as_deref() {
+        let scope = match query_param(raw.as_deref(), "scope").as_deref() {
             None | Some("global") => LogoutScope::Global,
             Some("local") => LogoutScope::Local,
             Some("others") => LogoutScope::Others,

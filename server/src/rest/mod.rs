@@ -3,10 +3,11 @@
 
 pub use crate::rest_error as error;
 pub mod query;
+mod table_name;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +20,7 @@ use crate::db::{ColumnDef, ReadQuery, Row, Table};
 use crate::state::AppState;
 use error::RestError;
 use query::{Prefer, parse_prefer, parse_query, parse_range};
+use table_name::TableName;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -172,7 +174,7 @@ fn respond(
 
 async fn read(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    TableName(name): TableName,
     creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -256,7 +258,7 @@ fn write_response(req: &Request, rows: Vec<Row>, created: bool) -> Result<Respon
 
 async fn create(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    TableName(name): TableName,
     creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -282,7 +284,7 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    TableName(name): TableName,
     creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -310,7 +312,7 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    TableName(name): TableName,
     creds: Credentials,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

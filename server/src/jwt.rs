@@ -58,9 +58,20 @@ pub struct Keys {
 
 /// Auth sessions (`session_id` claims) that were signed out while their access tokens may still
 /// be unexpired, each kept until then (so at most one access-token lifetime of sign-outs).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SignedOut {
     until: Mutex<HashMap<String, i64>>,
+    /// Counts sign-outs, so realtime sockets re-check their channels at each one.
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for SignedOut {
+    fn default() -> Self {
+        SignedOut {
+            until: Mutex::default(),
+            changes: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl SignedOut {
@@ -70,6 +81,13 @@ impl SignedOut {
         let mut m = self.until.lock().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, u| *u > now);
         m.insert(session_id, until);
+        drop(m);
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Wakes at every later sign-out.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     pub fn contains(&self, session_id: &str, now: i64) -> bool {

@@ -310,3 +310,74 @@ async fn expired_tokens_cannot_join_and_channels_close_when_they_expire() {
             .contains("expired")
     );
 }
+
+#[tokio::test]
+async fn channels_close_when_their_sign_in_is_signed_out() {
+    let s = TestServer::start(&[]).await;
+    let http = reqwest::Client::new();
+    let up: Value = http
+        .post(s.url("/auth/v1/signup"))
+        .header("apikey", &s.anon)
+        .json(&json!({"email": "out@example.test", "password": "long-enough"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = up["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let other: Value = http
+        .post(s.url("/auth/v1/token?grant_type=password"))
+        .header("apikey", &s.anon)
+        .json(&json!({"email": "out@example.test", "password": "long-enough"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["access_token"].as_str().expect("token").to_owned();
+    // The token as the socket's key, as a join's own access_token, and another sign-in.
+    let mut as_key = s.client(&token, Vsn::V2).await;
+    let (_, reply, _) = as_key.join("k", json!([events_spec()])).await;
+    assert_eq!(reply.payload["status"], "ok");
+    let mut as_join = s.client(&s.anon, Vsn::V2).await;
+    as_join
+        .push(
+            "realtime:j",
+            "phx_join",
+            json!({"config": {"postgres_changes": [events_spec()]}, "access_token": token}),
+            Some("1"),
+        )
+        .await;
+    assert_eq!(as_join.recv().await.payload["status"], "ok");
+    // Its "subscribed" system message.
+    assert_eq!(as_join.recv().await.event, Event::System);
+    let mut kept = s.client(&other, Vsn::V2).await;
+    let (_, reply, _) = kept.join("o", json!([events_spec()])).await;
+    assert_eq!(reply.payload["status"], "ok");
+    let out = http
+        .post(s.url("/auth/v1/logout?scope=local"))
+        .header("apikey", &s.anon)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    for c in [&mut as_key, &mut as_join] {
+        let sys = next_of(c, Event::System, 5000).await.expect("system");
+        assert_eq!(sys["status"], "error");
+        assert_eq!(sys["extension"], "system");
+        assert!(
+            sys["message"].as_str().unwrap().contains("signed out"),
+            "{sys}"
+        );
+        assert!(next_of(c, Event::Close, 2000).await.is_some());
+    }
+    // The other sign-in's channel stays open.
+    assert!(next_of(&mut kept, Event::Close, 500).await.is_none());
+    heartbeat_answered(&mut kept).await;
+}

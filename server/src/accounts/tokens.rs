@@ -152,7 +152,8 @@ mod tests {
                 id: u.id.clone(),
                 role: AppRole::Staff,
                 name: Some("Priya Sharma".into()),
-                exp
+                exp,
+                session_id: Some("sid".into()),
             })
         );
         let (old, _) = access_token(&keys, &u, "sid", now - 100, 60);
@@ -168,7 +169,8 @@ mod tests {
             Principal::from_token(&keys, &tok).unwrap(),
             Principal::Kiosk(Kiosk {
                 id: k.id.clone(),
-                exp
+                exp,
+                session_id: Some("sid".into()),
             })
         );
         let r = new_refresh_token();

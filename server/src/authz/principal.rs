@@ -27,6 +27,8 @@ pub struct Kiosk {
     pub id: String,
     /// Token expiry (Unix seconds).
     pub exp: i64,
+    /// The auth session (`session_id` claim): realtime closes the channel at its logout.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,8 @@ pub struct User {
     pub name: Option<String>,
     /// Token expiry (Unix seconds): realtime closes the channel when it passes.
     pub exp: i64,
+    /// The auth session (`session_id` claim): realtime closes the channel at its logout.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,7 +112,11 @@ impl Principal {
                     .map_err(|_| AuthError::BadClaim("sub is not a UUID"))?
                     .to_string();
                 if c.is_anonymous {
-                    return Ok(Principal::Kiosk(Kiosk { id, exp: c.exp }));
+                    return Ok(Principal::Kiosk(Kiosk {
+                        id,
+                        exp: c.exp,
+                        session_id: c.session_id,
+                    }));
                 }
                 let role = match c.app_metadata.as_ref().and_then(|m| m.get("role")) {
                     None => AppRole::Customer,
@@ -128,6 +136,7 @@ impl Principal {
                     role,
                     name,
                     exp: c.exp,
+                    session_id: c.session_id,
                 }))
             }
             other => Err(AuthError::UnknownRole(other.chars().take(32).collect())),
@@ -153,6 +162,15 @@ impl Principal {
 
     /// When the token this principal came from expires (user tokens only; API keys are long
     /// lived and not watched).
+    /// The auth session the token belongs to, for users and kiosks with a `session_id`.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            Principal::User(u) => u.session_id.as_deref(),
+            Principal::Kiosk(k) => k.session_id.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn expires_at(&self) -> Option<i64> {
         match self {
             Principal::User(u) => Some(u.exp),
@@ -211,7 +229,8 @@ mod tests {
                 id: ME.into(),
                 role: AppRole::Staff,
                 name: Some("Priya".into()),
-                exp: 4_000_000_000
+                exp: 4_000_000_000,
+                session_id: None,
             })
         );
         assert_eq!(p.expires_at(), Some(4_000_000_000));
@@ -248,7 +267,8 @@ mod tests {
             Principal::from_token(&k, &kiosk),
             Ok(Principal::Kiosk(Kiosk {
                 id: ME.into(),
-                exp: 4_000_000_000
+                exp: 4_000_000_000,
+                session_id: None,
             }))
         );
         // The anon key is the legacy kiosk reader only where the server says so.

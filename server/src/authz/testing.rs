@@ -20,6 +20,7 @@ pub fn user(role: AppRole, id: &str) -> Principal {
         role,
         name: Some(format!("{id}-name")),
         exp: 4_000_000_000,
+        session_id: None,
     })
 }
 
@@ -27,6 +28,7 @@ pub fn kiosk(id: &str) -> Principal {
     Principal::Kiosk(Kiosk {
         id: id.into(),
         exp: 4_000_000_000,
+        session_id: None,
     })
 }
 

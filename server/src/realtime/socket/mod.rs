@@ -4,6 +4,7 @@
 mod channels;
 mod conn;
 mod outgoing;
+mod signed_out;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         channels: HashMap::new(),
     };
     let idle = hub.limits.idle_timeout;
+    let mut sign_outs = conn.keys.signed_out().watch();
     let killed = kill.cancelled();
     tokio::pin!(killed);
     loop {
@@ -62,6 +64,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         tokio::select! {
             _ = &mut killed => break,
             _ = sleep_until(expiry.unwrap_or_else(Instant::now)), if expiry.is_some() => conn.expire_tokens(),
+            Ok(()) = sign_outs.changed() => conn.end_signed_out(),
             next = timeout(idle, stream.next()) => match next {
                 Err(_) => {
                     tracing::info!("realtime socket idle for {idle:?}; closing");

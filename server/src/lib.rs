@@ -122,7 +122,8 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
             per_hour: args.anonymous_sign_ups_per_hour,
             burst: args.anonymous_sign_up_burst,
         })
-        .with_limits(args.auth_limits.limits());
+        .with_limits(args.auth_limits.limits())
+        .with_max_db_bytes(args.storage_options().max_db_bytes)?;
     if args.seed_demo {
         let n = db::seed::apply(&args.db)?;
         tracing::info!(

@@ -220,3 +220,49 @@ async fn a_full_database_refuses_writes_with_503_keeps_reads_and_realtime_and_re
     );
     assert_eq!(post_row(addr, 4_000).await.0, 201);
 }
+
+/// Users and refresh tokens count under `--max-db-mib` too: once the data fills the database,
+/// anonymous sign-ups (no password, so cheap to spray) get a clear 503 instead of growing the
+/// file past its cap.
+#[tokio::test]
+async fn sign_ups_count_under_the_storage_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.db");
+    let (addr, _stop) = serve(
+        &path,
+        &[
+            "--max-db-mib",
+            "1",
+            "--anonymous-sign-ups-per-hour",
+            "100000",
+            "--anonymous-sign-up-burst",
+            "100000",
+        ],
+    )
+    .await;
+    let mut n = 0;
+    while post_row(addr, n).await.0 == 201 {
+        n += 1;
+        assert!(n < 200, "the data never filled the database");
+    }
+    let anon = concierge_server::jwt::Keys::new(common::SECRET).anon_key();
+    let mut refused = None;
+    for _ in 0..300 {
+        let r = reqwest::Client::new()
+            .post(format!("http://{addr}/auth/v1/signup"))
+            .header("apikey", &anon)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() != 200 {
+            refused = Some((r.status().as_u16(), r.json::<Value>().await.unwrap()));
+            break;
+        }
+    }
+    let (status, body) = refused.expect("sign-ups never refused on a full database");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error_code"], "disk_full", "{body}");
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size <= MIB + 64 * 1024, "the file grew to {size} bytes");
+}

@@ -49,6 +49,9 @@ pub enum AuthApiError {
     RateLimited(std::time::Duration),
     #[error("Anonymous sign-ins are disabled")]
     AnonymousDisabled,
+    /// The database reached `--max-db-mib` (or the disk is full): no new users or sign-ins.
+    #[error("could not extend the database: the storage limit is reached")]
+    StorageFull,
     #[error("Internal server error")]
     Internal,
 }
@@ -73,6 +76,7 @@ impl AuthApiError {
             NoAuthorization | BadApiKey => StatusCode::UNAUTHORIZED,
             BadJwt(_) | SessionNotFound | UserNotFound => StatusCode::FORBIDDEN,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            StorageFull => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -98,6 +102,8 @@ impl AuthApiError {
             RateLimited(_) => "over_request_rate_limit",
             AnonymousDisabled => "anonymous_provider_disabled",
             Internal => "unexpected_failure",
+            // Postgres' name for 53100, which REST answers in the same case.
+            StorageFull => "disk_full",
         }
     }
 

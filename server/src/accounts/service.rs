@@ -59,7 +59,14 @@ fn gate_error(e: GateError) -> AuthApiError {
     }
 }
 
-fn internal<E: std::fmt::Display>(e: E) -> AuthApiError {
+fn internal<E: std::error::Error + 'static>(e: E) -> AuthApiError {
+    let err: &(dyn std::error::Error + 'static) = &e;
+    if let Some(StoreError::Sqlite(s)) = err.downcast_ref::<StoreError>()
+        && s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+    {
+        tracing::warn!("auth: the storage limit is reached; refusing the write");
+        return AuthApiError::StorageFull;
+    }
     tracing::error!("auth: {e}");
     AuthApiError::Internal
 }
@@ -89,6 +96,19 @@ impl AuthService {
             })),
             limits: Arc::new(AuthLimitArgs::default().limits()),
         })
+    }
+
+    /// Caps what the auth tables may grow the database to (`--max-db-mib`), like the data
+    /// writer: users and refresh tokens count under the same limit, so anonymous sign-ups
+    /// cannot fill the disk.
+    pub fn with_max_db_bytes(self, max: Option<u64>) -> Result<AuthService, AuthSetupError> {
+        let opts = crate::db::Options {
+            max_db_bytes: max,
+            ..crate::db::Options::default()
+        };
+        self.store
+            .run_blocking(move |c| Ok(crate::db::writer::limit_size(c, &opts)?))?;
+        Ok(self)
     }
 
     /// Sets the sign-in and sign-up limits and the bound on concurrent hashing.

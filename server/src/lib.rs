@@ -255,14 +255,24 @@ pub async fn start(args: &ServeArgs) -> Result<Started, StartError> {
         upstream: Arc::new(upstream::Upstream::new(config)?),
         app_config: assets::Document::json(&app_config),
         site,
+        search_limits: Arc::new(search_limits::SearchLimits::per_minute(
+            args.searches_per_session_per_minute,
+            args.searches_per_ip_per_minute,
+        )),
     };
-    Ok(Started::Upstream(UpstreamServer { state, listener }))
+    Ok(Started::Upstream(UpstreamServer {
+        state,
+        listener,
+        conn: args.conn_limits(),
+    }))
 }
 
 /// A bound upstream-mode server, before it starts serving.
 pub struct UpstreamServer {
     pub state: state::UpstreamState,
     pub listener: tokio::net::TcpListener,
+    /// The connection limits, as in local mode (`--max-connections`, the header timeout).
+    pub conn: conn::ConnLimits,
 }
 
 impl UpstreamServer {
@@ -274,7 +284,8 @@ impl UpstreamServer {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        app::serve(self.listener, app::upstream_router(self.state), shutdown).await
+        let router = app::upstream_router(self.state);
+        app::serve_with(self.listener, router, shutdown, self.conn).await
     }
 }
 

@@ -39,6 +39,14 @@ pub struct UpstreamState {
     pub app_config: Document,
     /// The built app, precompressed, as in local mode.
     pub site: Option<Arc<Site>>,
+    /// The search's limits, as in local mode: each search writes a row on the project.
+    pub search_limits: Arc<crate::search_limits::SearchLimits>,
+}
+
+impl FromRef<UpstreamState> for Arc<crate::search_limits::SearchLimits> {
+    fn from_ref(state: &UpstreamState) -> Self {
+        state.search_limits.clone()
+    }
 }
 
 /// The search's handler takes the client alone.

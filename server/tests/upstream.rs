@@ -24,10 +24,19 @@ struct Front {
 
 impl Front {
     async fn start(upstream: &str, service_key: &str, anon_key: &str) -> Front {
+        Front::start_with(upstream, service_key, anon_key, &[]).await
+    }
+
+    async fn start_with(
+        upstream: &str,
+        service_key: &str,
+        anon_key: &str,
+        extra: &[&str],
+    ) -> Front {
         let dir = tempfile::tempdir().expect("tempdir");
         let overrides = dir.path().join("app-config.json");
         std::fs::write(&overrides, r#"{"idle_timeout_ms": 45000}"#).expect("write");
-        let argv = [
+        let mut argv = vec![
             "concierge-server",
             "--addr",
             "127.0.0.1:0",
@@ -38,8 +47,10 @@ impl Front {
             "--upstream-anon-key",
             anon_key,
             "--app-config",
-            &overrides.display().to_string(),
         ];
+        let overrides = overrides.display().to_string();
+        argv.push(&overrides);
+        argv.extend_from_slice(extra);
         let cli = Cli::try_parse_from(argv).expect("cli");
         let started = concierge_server::start(&cli.serve).await.expect("start");
         assert!(matches!(started, concierge_server::Started::Upstream(_)));
@@ -337,4 +348,57 @@ async fn a_result_written_through_the_front_belongs_to_the_kiosk_that_claimed_th
     assert_eq!(seen.as_array().map(Vec::len), Some(1), "{seen}");
     assert_eq!(seen[0]["id"], row["id"]);
     assert_eq!(read(other).await, json!([]), "another kiosk reads nothing");
+}
+
+/// The search's abuse limits hold in upstream mode too (each search writes a row on the
+/// project): per kiosk session and per client address, the same 429 as the local endpoint.
+#[tokio::test]
+async fn the_front_rate_limits_searches_like_the_local_endpoint() {
+    let project = TestServer::start(&["--seed-demo"]).await;
+    let front = Front::start_with(
+        &project.url(""),
+        &project.service,
+        &project.anon,
+        &[
+            "--searches-per-session-per-minute",
+            "2",
+            "--searches-per-ip-per-minute",
+            "3",
+        ],
+    )
+    .await;
+    let body = json!({"interests": "jazz", "hotel_id": DEMO_HOTEL_ID});
+    let a = "0b7d5a8e-2c3f-4e4a-9d61-5f0a7c9e1b23";
+    let b = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
+    assert_eq!(
+        search(&front.url(""), &project.anon, a, body.clone())
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        search(&front.url(""), &project.anon, a, body.clone())
+            .await
+            .0,
+        201
+    );
+    let (st, refused) = search(&front.url(""), &project.anon, a, body.clone()).await;
+    assert_eq!(st, 429, "{refused}");
+    assert_eq!(refused["code"], "PGRST429");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("kiosk session")
+    );
+    assert_postgrest_shape(&refused);
+    // The address has used 3: the next session is refused for the address.
+    let (st, refused) = search(&front.url(""), &project.anon, b, body).await;
+    assert_eq!(st, 429, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("client address")
+    );
 }

@@ -42,6 +42,7 @@ pub mod interests;
 mod keywords;
 mod source;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -55,9 +56,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use self::source::Backend;
+use crate::client_ip::ClientIp;
 use crate::credentials::Credentials;
 use crate::db::Row;
 use crate::rest_error::RestError;
+use crate::search_limits::SearchLimits;
 use crate::state::AppState;
 use crate::time_fmt;
 use crate::upstream::Upstream;
@@ -82,6 +85,7 @@ pub fn upstream_router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<Upstream>: axum::extract::FromRef<S>,
+    Arc<SearchLimits>: axum::extract::FromRef<S>,
 {
     Router::new().route(PATH, post(by_interests_upstream))
 }
@@ -166,31 +170,40 @@ async fn read_body(body: Body) -> Result<axum::body::Bytes, RestError> {
         })
 }
 
+/// Rate-limited before any work, once the session id is known (a malformed request is
+/// refused by `handle` without counting). Both modes: each search writes a row.
+fn over_limit(limits: &SearchLimits, raw_query: Option<&str>, ip: IpAddr) -> Option<Response> {
+    let session_id = parse_session_id(raw_query).ok()?;
+    limits
+        .check(&session_id, ip)
+        .err()
+        .map(IntoResponse::into_response)
+}
+
 async fn by_interests(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
-    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     creds: Credentials,
     body: Body,
 ) -> Response {
-    // Rate-limited before any work, once the session id is known (a malformed request is
-    // refused by `handle` without counting).
-    if let Ok(session_id) = parse_session_id(raw_query.as_deref()) {
-        // Without a peer address (in-process tests) every caller shares the unspecified one.
-        let ip = connect.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.0.ip());
-        if let Err(too_many) = state.search_limits.check(&session_id, ip) {
-            return too_many.into_response();
-        }
+    if let Some(refused) = over_limit(&state.search_limits, raw_query.as_deref(), ip) {
+        return refused;
     }
     respond(handle(Backend::Local(&state), raw_query.as_deref(), &creds, body).await)
 }
 
 async fn by_interests_upstream(
     State(upstream): State<Arc<Upstream>>,
+    State(limits): State<Arc<SearchLimits>>,
     RawQuery(raw_query): RawQuery,
+    ClientIp(ip): ClientIp,
     creds: Credentials,
     body: Body,
 ) -> Response {
+    if let Some(refused) = over_limit(&limits, raw_query.as_deref(), ip) {
+        return refused;
+    }
     let backend = Backend::Upstream(&upstream);
     respond(handle(backend, raw_query.as_deref(), &creds, body).await)
 }

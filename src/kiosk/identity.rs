@@ -130,8 +130,9 @@ impl Steps {
             };
             let claimed = match user {
                 Ok(s) => {
-                    let r = api::claim_session(&steps.api.backend, &s.access_token, &steps.session_id)
-                        .await;
+                    let r =
+                        api::claim_session(&steps.api.backend, &s.access_token, &steps.session_id)
+                            .await;
                     r.map(|()| s.clone()).map_err(|e| (Some(s), e))
                 }
                 Err(e) => Err((None, e)),

@@ -45,9 +45,7 @@ anon_key="$(node -e 'const k=JSON.parse(process.argv[1]);if(!k.anon_key)process.
 service_key="$(node -e 'const k=JSON.parse(process.argv[1]);if(!k.service_role_key)process.exit(1);console.log(k.service_role_key)' "$keys")"
 
 # A 1 s refresh-token reuse interval (default 10 s) lets auth.test.mjs prove both sides of it.
-# --legacy-anon-kiosk-reads: some cases still subscribe to kiosk_results with the bare anon key
-# (the server's default refuses that; a kiosk signs in anonymously first).
-"$bin" --addr "127.0.0.1:$port" --db "$work/conformance.db" --seed-demo --refresh-token-reuse-interval-secs 1 --legacy-anon-kiosk-reads true >"$work/server.log" 2>&1 &
+"$bin" --addr "127.0.0.1:$port" --db "$work/conformance.db" --seed-demo --refresh-token-reuse-interval-secs 1 >"$work/server.log" 2>&1 &
 server_pid=$!
 
 url="http://127.0.0.1:$port"

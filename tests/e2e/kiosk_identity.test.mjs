@@ -144,3 +144,52 @@ test('the kiosk signs in anonymously, reads its results with its own token, and 
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();
 });
+
+test('the kiosk refreshes its user’s token before it expires, and realtime follows', async () => {
+  // A 6 s token: refreshed 2–4 s after sign-in (a third of its life, plus jitter).
+  const short = await startServer({ appConfig: { hotel_id: HOTEL, poll_base_ms: 60000, poll_max_ms: 60000 }, args: ['--access-token-ttl-secs', '6'] });
+  try {
+    const h = await rest(short, 'POST', 'hotels', { id: HOTEL, name: 'Identity Hotel', timezone: 'Asia/Kolkata' });
+    assert.equal(h.status, 201, JSON.stringify(h.body));
+    await rest(short, 'POST', 'events', {
+      hotel_id: HOTEL, title: 'Day spa', category: 'wellness', is_hotel_service: true,
+      starts_at: new Date(Date.now() + 3600000).toISOString(),
+    });
+    const page = await newPage(browser);
+    page.sockets = [];
+    page.on('websocket', (ws) => {
+      const rec = { sent: [] };
+      ws.on('framesent', (f) => rec.sent.push(String(f.payload)));
+      page.sockets.push(rec);
+    });
+    let refreshes = 0;
+    page.on('request', (r) => {
+      if (r.url().includes('/auth/v1/token?grant_type=refresh_token')) refreshes += 1;
+    });
+    await page.goto(`${short.baseUrl}/kiosk`);
+    await page.getByTestId('attract').waitFor({ timeout: 15000 });
+    const session = await sessionId(page);
+    await until('the results join', () => resultJoins(page).length >= 1);
+    const user = claims(resultJoins(page)[0].token).sub;
+    // Two refreshes: each new token goes to the joined channels as an `access_token` push.
+    await until('two refreshes', () => refreshes >= 2, 15000);
+    const pushed = () => page.sockets.flatMap((w) => w.sent).map((f) => JSON.parse(f))
+      .map((m) => (Array.isArray(m) ? { event: m[3], payload: m[4] } : m))
+      .filter((m) => m.event === 'access_token').map((m) => claims(m.payload.access_token));
+    await until('an access_token push', () => pushed().length >= 1);
+    assert.ok(pushed().every((c) => c.sub === user && c.is_anonymous === true), 'the same kiosk user');
+    // After the first token's expiry, results still arrive over realtime.
+    await page.waitForTimeout(2000);
+    const r = await fetch(`${short.baseUrl}/api/event/by-interests?session_id=${session}`, {
+      method: 'POST',
+      headers: { apikey: short.keys.anon_key, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ interests: 'a spa', hotel_id: HOTEL }),
+    });
+    assert.equal(r.status, 201);
+    await page.getByTestId('event-card').first().waitFor({ timeout: 5000 });
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  } finally {
+    await short.dispose();
+  }
+});

@@ -224,6 +224,31 @@ async fn anon_key(base: &str) -> String {
         .to_owned()
 }
 
+/// A kiosk as the app makes one: an anonymous sign-in that claims `session`. Its access token,
+/// the only one that reads the session's results (the anon key reads none).
+async fn kiosk_token(base: &str, key: &str, session: &str) -> String {
+    let resp = gloo_net::http::Request::post(&format!("{base}/auth/v1/signup"))
+        .header("apikey", key)
+        .json(&serde_json::json!({"data": {}}))
+        .expect("json body")
+        .send()
+        .await
+        .expect("POST /auth/v1/signup");
+    assert!(resp.ok(), "anonymous sign-in answered {}", resp.status());
+    let v: Value = resp.json().await.expect("a session");
+    let token = v["access_token"].as_str().expect("access_token").to_owned();
+    let resp = gloo_net::http::Request::post(&format!("{base}/rest/v1/kiosk_sessions"))
+        .header("apikey", key)
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&serde_json::json!({"id": session}))
+        .expect("json body")
+        .send()
+        .await
+        .expect("POST /rest/v1/kiosk_sessions");
+    assert!(resp.ok(), "the claim answered {}", resp.status());
+    token
+}
+
 fn realtime_cfg() -> EngineConfig {
     EngineConfig {
         // Long poll intervals: within the test, rows can only arrive by realtime (or the
@@ -265,6 +290,7 @@ async fn realtime_insert_arrives(vsn: Vsn) {
         Endpoint::new(base, key.clone()),
     );
     let session = uuid::Uuid::new_v4().to_string();
+    engine.set_access_token(Some(kiosk_token(base, &key, &session).await));
     let spec = LiveQuerySpec::new("kiosk_results")
         .filter(Filter::parse_realtime(&format!("session_id=eq.{session}")).expect("filter"))
         .order_by("created_at", true)
@@ -324,6 +350,7 @@ async fn server_pagehide_closes_and_pageshow_resubscribes_with_a_snapshot() {
     let owner = owner();
     let engine = sync::provide_sync_engine_with(realtime_cfg(), Endpoint::new(base, key.clone()));
     let session = uuid::Uuid::new_v4().to_string();
+    engine.set_access_token(Some(kiosk_token(base, &key, &session).await));
     let spec = LiveQuerySpec::new("kiosk_results")
         .filter(Filter::parse_realtime(&format!("session_id=eq.{session}")).expect("filter"))
         .version_column("created_at")

@@ -89,7 +89,9 @@ export async function startServer({ bin, staticDir, workDir, appConfig }) {
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
   const keys = JSON.parse(execFileSync(bin, ['keys'], { env }).toString());
   const args = ['--addr', `127.0.0.1:${port}`, '--db', join(workDir, 'bench.db'),
-    '--static-dir', staticDir, '--seed-demo', '--app-config', cfgPath];
+    '--static-dir', staticDir, '--seed-demo', '--app-config', cfgPath,
+    // The React peer still reads kiosk_results with the anon key (our kiosk signs in).
+    '--legacy-anon-kiosk-reads', 'true'];
   let output = '';
   const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => { output += d; });

@@ -121,9 +121,8 @@ impl Keys {
         }
     }
 
-    /// TRANSITIONAL: lets the bare anon key read `kiosk_results` pinned to one `session_id`,
-    /// as kiosks did before they had an identity of their own (`--legacy-anon-kiosk-reads`).
-    /// Off by default here; the CLI turns it on until the app signs its kiosks in anonymously.
+    /// Lets the bare anon key read `kiosk_results` pinned to one `session_id`, as kiosks did
+    /// before they had an identity of their own (`--legacy-anon-kiosk-reads`, off by default).
     pub fn with_legacy_anon_kiosk_reads(mut self, on: bool) -> Keys {
         self.legacy_anon_kiosk_reads = on;
         self

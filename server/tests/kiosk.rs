@@ -1,6 +1,6 @@
 //! Kiosk identities end to end (issue 15): an anonymous sign-up, a claimed session, a search,
 //! and only that kiosk reads the results, over REST and realtime. Also the abuse limit on
-//! anonymous sign-ups, and the transitional `--legacy-anon-kiosk-reads` switch.
+//! anonymous sign-ups, and the opt-in `--legacy-anon-kiosk-reads` switch (off by default).
 
 mod common;
 
@@ -92,7 +92,8 @@ fn results_of(session: &str) -> String {
 
 #[tokio::test]
 async fn only_the_kiosk_that_claimed_a_session_reads_its_results() {
-    let s = TestServer::start(&["--legacy-anon-kiosk-reads", "false"]).await;
+    // The default server: no switch.
+    let s = TestServer::start(&[]).await;
     catalogue(&s).await;
     let (k1, k1_id, k1_refresh) = anonymous_session(&s).await;
     let (k2, _) = sign_in_anonymously(&s).await;
@@ -269,11 +270,11 @@ async fn anonymous_sign_ups_are_rate_limited_per_address() {
     );
 }
 
-/// TRANSITIONAL: with the switch on (the default until the app's kiosk signs in anonymously),
-/// the bare anon key still reads one named session's results, and only a named one.
+/// Opt-in only (for clients that still subscribe with the anon key): with the switch on, the
+/// bare anon key reads one named session's results, and only a named one.
 #[tokio::test]
-async fn the_legacy_switch_keeps_anon_pinned_reads_until_the_app_moves() {
-    let s = TestServer::start(&[]).await;
+async fn the_legacy_switch_keeps_anon_pinned_reads_only_when_turned_on() {
+    let s = TestServer::start(&["--legacy-anon-kiosk-reads", "true"]).await;
     catalogue(&s).await;
     let c = call(
         &s,

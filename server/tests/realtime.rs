@@ -16,7 +16,8 @@ fn kiosk_spec(session: &str) -> Value {
 #[tokio::test]
 async fn join_reply_echoes_specs_with_stable_ids_then_system_ok() {
     let s = TestServer::start(&[]).await;
-    let mut c = s.client(&s.anon, Vsn::V2).await;
+    let kiosk = s.kiosk("k1").await;
+    let mut c = s.client(&kiosk, Vsn::V2).await;
     let specs = json!([
         {"event": "*", "schema": "public", "table": "events"},
         {"event": "INSERT", "schema": "public", "table": "kiosk_results", "filter": "session_id=eq.k1"}
@@ -47,7 +48,7 @@ async fn join_reply_echoes_specs_with_stable_ids_then_system_ok() {
         json!({"extension": "postgres_changes", "status": "ok", "message": "Subscribed to PostgreSQL", "channel": "kiosk"})
     );
     // Identical params on another socket get identical ids.
-    let mut c2 = s.client(&s.anon, Vsn::V1).await;
+    let mut c2 = s.client(&kiosk, Vsn::V1).await;
     let (_, reply2, _) = c2.join("other", specs).await;
     let ids = |v: &Value| {
         v["response"]["postgres_changes"]
@@ -102,9 +103,11 @@ async fn v1_server_frames_have_no_join_ref_and_heartbeat_is_answered() {
 #[tokio::test]
 async fn rest_insert_reaches_only_the_matching_session() {
     let s = TestServer::start(&[]).await;
+    // Two kiosks, each signed in and subscribed to the session it claimed.
+    let (ka, kb) = (s.kiosk("sess-a").await, s.kiosk("sess-b").await);
     for vsn in [Vsn::V1, Vsn::V2] {
-        let mut a = s.client(&s.anon, vsn).await;
-        let mut b = s.client(&s.anon, vsn).await;
+        let mut a = s.client(&ka, vsn).await;
+        let mut b = s.client(&kb, vsn).await;
         let (_, reply_a, _) = a.join("kiosk-a", kiosk_spec("sess-a")).await;
         let (_, _, _) = b.join("kiosk-b", kiosk_spec("sess-b")).await;
         let row = s.insert("kiosk_results", json!({"session_id": "sess-a", "results": {"interests": "jazz", "categories": ["music"], "events": []}})).await;
@@ -247,8 +250,8 @@ async fn subscription_errors_are_system_messages() {
             "permission denied",
         ),
         (
-            json!([{"event": "INSERT", "schema": "public", "table": "kiosk_results"}]),
-            "session_id=eq",
+            json!([{"event": "INSERT", "schema": "public", "table": "kiosk_results", "filter": "session_id=eq.k1"}]),
+            "permission denied for table kiosk_results",
         ),
     ] {
         let (_, reply, system) = c.join(&format!("t{needle}"), specs).await;

@@ -141,7 +141,8 @@ async fn a_socket_that_never_reads_is_closed_at_its_byte_bound_and_others_carry_
     let s = TestServer::start(&["--ws-queue-bytes", "1048576"]).await;
     let mut slow = s.client(&s.service, Vsn::V2).await;
     slow.join("flood", json!([events_spec()])).await;
-    let mut healthy = s.client(&s.anon, Vsn::V2).await;
+    let kiosk = s.kiosk("healthy").await;
+    let mut healthy = s.client(&kiosk, Vsn::V2).await;
     healthy
         .join(
             "kiosk",

@@ -245,7 +245,8 @@ async fn reads_filters_order_and_errors() {
     )
     .await;
     assert_eq!(st, 401);
-    // The kiosk may read its own session's results.
+    // The kiosk may read its own session's results (claimed before they are written).
+    let k1 = s.kiosk("k1").await;
     s.insert(
         "kiosk_results",
         json!({"session_id": "k1", "results": {"events": []}}),
@@ -256,7 +257,7 @@ async fn reads_filters_order_and_errors() {
         json!({"session_id": "k2", "results": {"events": []}}),
     )
     .await;
-    let (st, _, v) = get(&s, "/rest/v1/kiosk_results?session_id=eq.k1", &s.anon, &[]).await;
+    let (st, _, v) = get(&s, "/rest/v1/kiosk_results?session_id=eq.k1", &k1, &[]).await;
     assert_eq!(st, 200);
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert!(v[0]["results"].is_object());
@@ -613,12 +614,13 @@ async fn logic_trees_select_and_write_but_never_widen_access() {
     .await;
     assert_eq!((st, got), (200, json!([])));
 
-    // A kiosk must pin its own session: an `or` of two sessions is not a pin, and ANDed with
-    // a pin it cannot add the other session's rows.
+    // The anon key reads no kiosk's results, `or` or not; a kiosk's `or` ANDed with its own
+    // session cannot add the other session's rows.
     let (a, b) = (
         "aaaaaaaa-0000-4000-8000-000000000001",
         "bbbbbbbb-0000-4000-8000-000000000002",
     );
+    let kiosk_a = s.kiosk(a).await;
     for sid in [a, b] {
         s.insert("kiosk_results", json!({"session_id": sid, "results": {}}))
             .await;
@@ -635,7 +637,7 @@ async fn logic_trees_select_and_write_but_never_widen_access() {
     let (st, _, body) = get(
         &s,
         &format!("/rest/v1/kiosk_results?select=session_id&session_id=eq.{a}&{either}"),
-        &s.anon,
+        &kiosk_a,
         &[],
     )
     .await;

@@ -44,10 +44,12 @@ async fn a_search_reaches_exactly_its_own_session() {
     )
     .await;
 
+    let (ka, kb) = (s.kiosk(A).await, s.kiosk(B).await);
     for vsn in [Vsn::V1, Vsn::V2] {
-        // Two kiosks, subscribed the way the app subscribes (anon key, session filter).
-        let mut a = s.client(&s.anon, vsn).await;
-        let mut b = s.client(&s.anon, vsn).await;
+        // Two kiosks, subscribed the way the app subscribes (its own anonymous user, which
+        // claimed the session; a session filter).
+        let mut a = s.client(&ka, vsn).await;
+        let mut b = s.client(&kb, vsn).await;
         let (_, reply, system) = a.join("kiosk-a", kiosk_spec(A)).await;
         assert_eq!(reply.payload["status"], "ok", "{:?}", reply.payload);
         assert_eq!(system.payload["status"], "ok", "{:?}", system.payload);

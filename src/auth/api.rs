@@ -1,5 +1,5 @@
 //! The GoTrue subset the server speaks at `/auth/v1` (hosted Supabase Auth answers the same
-//! requests): sign in, sign up, refresh, sign out.
+//! requests): sign in, sign up, anonymous sign-in (the kiosk's identity), refresh, sign out.
 
 use serde_json::{Value, json};
 
@@ -62,6 +62,13 @@ impl AuthApi {
             json!({"email": email, "password": password, "data": {"name": name}}),
         )
         .await
+    }
+
+    /// supabase-js `signInAnonymously()`: `POST /signup` with neither email nor password
+    /// makes a new user with `is_anonymous: true` (role `authenticated`). Each call is a new
+    /// user; nothing links it to an earlier one.
+    pub async fn sign_in_anonymously(&self) -> Result<AuthSession, HttpError> {
+        self.session("signup", json!({"data": {}})).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthSession, HttpError> {

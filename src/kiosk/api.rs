@@ -1,14 +1,17 @@
-//! The kiosk's two plain HTTP calls: the hotel's public details, and "search for this session".
+//! The kiosk's plain HTTP calls: the hotel's public details, claiming a session for the
+//! kiosk's user, and "search for this session".
 //!
 //! Results never come back through here to the screen directly: the kiosk shows what the sync
 //! engine delivers for its session (so a search made by a phone or a voice agent looks exactly
 //! like one made on the screen). The POST's answer is only used to show the guest's own result
 //! without waiting for a slow poll when realtime is down (see `GuestSession`).
 //!
-//! The kiosk is anonymous: its requests carry the anon key as their bearer token too.
+//! The hotel is public (the anon key reads it); the claim and the search carry the guest's
+//! kiosk user's access token (see [`super::identity`]).
 
 use concierge_wire::model::KioskResultRow;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::http::{Backend, HttpError};
 
@@ -46,6 +49,26 @@ pub async fn fetch_hotel(
     Ok(rows.into_iter().next())
 }
 
+/// `POST /rest/v1/kiosk_sessions` `{"id": <session id>}` as the kiosk's user: the claim that
+/// makes the results written for the session its own, readable by it alone. The owner is the
+/// token's whatever is sent (concierge-server and the hosted trigger both set it), and a
+/// session id is claimed once (`409`, `23505` for anyone after). `return=minimal`: nothing to
+/// read back.
+pub async fn claim_session(
+    backend: &Backend,
+    access_token: &str,
+    session_id: &str,
+) -> Result<(), HttpError> {
+    backend
+        .post("/rest/v1/kiosk_sessions")
+        .bearer(access_token)
+        .header("Prefer", "return=minimal")
+        .json(&json!({ "id": session_id }))?
+        .text()
+        .await
+        .map(drop)
+}
+
 #[derive(Serialize)]
 struct SearchBody<'a> {
     interests: &'a str,
@@ -53,16 +76,18 @@ struct SearchBody<'a> {
 }
 
 /// `POST /api/event/by-interests?session_id=<id>`: the server writes one `kiosk_results` row
-/// for the session and returns it.
+/// for the session and returns it. `access_token` is the kiosk user's (any valid key may
+/// search; the row belongs to whoever claimed the session, not to the caller).
 pub async fn search(
     backend: &Backend,
+    access_token: &str,
     hotel_id: &str,
     session_id: &str,
     interests: &str,
 ) -> Result<KioskResultRow, HttpError> {
     backend
         .post("/api/event/by-interests")
-        .bearer(&backend.anon_key)
+        .bearer(access_token)
         .query("session_id", session_id)
         .json(&SearchBody {
             interests,

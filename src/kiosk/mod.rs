@@ -5,10 +5,12 @@
 //! - [`KioskPage`] holds what outlives a guest: the hotel's public details, its live catalogue
 //!   (one subscription for the page, which keeps every card current), the wall clock for time
 //!   labels, the connection indicator, and the current guest's session id.
-//! - [`GuestSession`] holds everything about one guest: the live query on `kiosk_results` for
-//!   the session id, what they typed, the search in flight, the idle clock. It is rendered by
-//!   a reactive closure keyed on the session id, so an idle reset (a new id) disposes the whole
-//!   owner: the subscription closes (its `on_cleanup` runs), in-flight requests are cancelled,
+//! - [`Guest`] is one guest, keyed on a new session id: first the kiosk's own user for them
+//!   ([`identity`]: an anonymous sign-in that claims the session id, so its results are readable
+//!   by that user alone), then [`GuestSession`], everything about the guest: the live query on
+//!   `kiosk_results` for the session id, what they typed, the search in flight, the idle clock.
+//!   An idle reset (a new id) disposes the whole owner: the subscription closes (its
+//!   `on_cleanup` runs), in-flight requests are cancelled, the user's tokens are forgotten,
 //!   signals are dropped and the DOM is replaced. Nothing is written to storage, ever.
 //! - Pure logic lives in small native-tested modules: [`when`] (time labels), [`idle`]
 //!   (the reset state machine, and the `use_idle_reset` hook that runs it), [`results`]
@@ -18,6 +20,7 @@
 pub mod api;
 pub mod chips;
 pub mod feed;
+pub mod identity;
 pub mod idle;
 pub mod qr;
 pub mod results;
@@ -38,6 +41,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use self::api::HotelInfo;
+use self::identity::{GuestIdentity, use_guest_identity};
 use self::idle::use_idle_reset;
 use crate::http::Backend;
 use crate::sync::ConnectionBadge;
@@ -114,17 +118,44 @@ pub fn KioskPage() -> impl IntoView {
         <div class="kiosk">
             {move || {
                 let id = session.get().to_string();
-                view! { <GuestSession session_id=id ambient=ambient on_reset=reset/> }
+                view! { <Guest session_id=id ambient=ambient on_reset=reset/> }
             }}
             <ConnectionBadge/>
         </div>
     }
 }
 
+/// One guest: nothing of theirs shows (or subscribes) until the kiosk's user for them has
+/// signed in and claimed the session.
+#[component]
+fn Guest(session_id: String, ambient: Ambient, on_reset: Callback<()>) -> impl IntoView {
+    let identity = use_guest_identity(session_id.clone(), on_reset);
+    let ready = identity.ready();
+    move || {
+        if ready.get() {
+            let session_id = session_id.clone();
+            view! { <GuestSession session_id ambient identity on_reset/> }.into_any()
+        } else {
+            view! {
+                <main class="boot" aria-busy="true" data-testid="kiosk-starting">
+                    <div class="boot__mark" aria-hidden="true"></div>
+                    <p class="boot__text">"Getting ready…"</p>
+                </main>
+            }
+            .into_any()
+        }
+    }
+}
+
 /// One guest, from "Tap to start" to the idle reset. See the module docs for why everything
 /// guest-related lives under this component's owner.
 #[component]
-fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) -> impl IntoView {
+fn GuestSession(
+    session_id: String,
+    ambient: Ambient,
+    identity: GuestIdentity,
+    on_reset: Callback<()>,
+) -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let owner = Owner::current();
 
@@ -192,7 +223,11 @@ fn GuestSession(session_id: String, ambient: Ambient, on_reset: Callback<()>) ->
             let (backend, hotel_id) = (backend.clone(), hotel_id.clone());
             let session_id = session_id.clone();
             let task = async move {
-                match api::search(&backend, &hotel_id, &session_id, &interests).await {
+                // Ready guests have a user; the anon key would search all the same.
+                let token = identity
+                    .access_token()
+                    .unwrap_or_else(|| backend.anon_key.clone());
+                match api::search(&backend, &token, &hotel_id, &session_id, &interests).await {
                     Ok(row) => {
                         posted.try_set(Some(row));
                         search.try_set(SearchState::Idle);

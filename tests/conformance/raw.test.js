@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  VSN, WS_URL, ANON_KEY, SERVICE_KEY, GRACE_MS, COMMIT_TS, RawSocket, service, uuid, sleep, insertEvent, upgradeStatus,
+  VSN, WS_URL, ANON_KEY, SERVICE_KEY, GRACE_MS, COMMIT_TS, RawSocket, service, uuid, sleep, insertEvent, upgradeStatus, kiosk,
 } from './lib/env.js';
 
 const db = service();
@@ -32,8 +32,8 @@ function assertEnvelope(m, { joinRef, ref }) {
 /** The primary key of the row a postgres_changes frame is about. */
 const rowId = (m) => m.payload?.data?.record?.id ?? m.payload?.data?.old_record?.id;
 
-async function joinOk(s, name, bindings) {
-  const j = await s.join(name, bindings);
+async function joinOk(s, name, bindings, accessToken) {
+  const j = await s.join(name, bindings, { accessToken });
   assert.equal(j.reply.payload.status, 'ok', `join reply: ${j.reply.raw}`);
   const sys = await s.next((m) => m.topic === j.topic && m.event === 'system', 'system message');
   assert.equal(sys.payload.status, 'ok', `system: ${sys.raw}`);
@@ -57,7 +57,9 @@ test('join reply echoes postgres_changes in order with integer ids; then "Subscr
     { event: 'INSERT', schema: 'public', table: 'kiosk_results', filter: `session_id=eq.${session}` },
   ];
   const name = `raw-join-${uuid()}`;
-  const { topic, joinRef, reply, sys } = await joinOk(s, name, bindings);
+  // The kiosk_results binding is a kiosk's: its own user's token, for the session it claimed.
+  const { token } = await kiosk(session);
+  const { topic, joinRef, reply, sys } = await joinOk(s, name, bindings, token);
   assertEnvelope(reply, { joinRef, ref: joinRef });
   assert.equal(reply.topic, topic);
   const pc = reply.payload.response.postgres_changes;
@@ -79,7 +81,7 @@ test('join reply echoes postgres_changes in order with integer ids; then "Subscr
 
   // Identical params give the identical id, on another channel and another socket.
   const s2 = await open();
-  const again = await s2.join(`raw-join-again-${uuid()}`, [bindings[1]]);
+  const again = await s2.join(`raw-join-again-${uuid()}`, [bindings[1]], { accessToken: token });
   assert.equal(again.reply.payload.response.postgres_changes[0].id, pc[1].id);
 });
 

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   VSN, ANON_KEY, GRACE_MS, COMMIT_TS, client, anon, service, uuid, waitUntil, sleep, subscribe,
-  insertEvent, insertResult, recordingTransport, subscribed,
+  insertEvent, insertResult, recordingTransport, subscribed, kiosk,
 } from './lib/env.js';
 
 const clients = [];
@@ -92,8 +92,9 @@ test('unfiltered subscription on events: INSERT, UPDATE and DELETE payloads', as
 
 test('filter isolation: a session_id=eq.A subscriber never sees session B', async () => {
   const [A, B] = [uuid(), uuid()];
-  const readerA = track(anon());
-  const readerB = track(anon());
+  // Two kiosks, each signed in anonymously and owning its session.
+  const readerA = track((await kiosk(A)).client);
+  const readerB = track((await kiosk(B)).client);
   const writer = track(service());
   const a = collector();
   const b = collector();

@@ -2,7 +2,7 @@
 // wire: headers, bad JSON, missing key).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { URL_BASE, ANON_KEY, SERVICE_KEY, HOTEL_ID, anon, service, uuid, insertEvent, insertResult } from './lib/env.js';
+import { URL_BASE, ANON_KEY, SERVICE_KEY, HOTEL_ID, anon, service, uuid, insertEvent, insertResult, kiosk } from './lib/env.js';
 
 const db = service();
 const pub = anon();
@@ -291,26 +291,32 @@ test('constraint violations: not-null 23502, duplicate key 23505 (409), check 23
   assert.equal(good.data[0].status, 'pending');
 });
 
-test('anon: kiosk_results only with a session_id=eq filter; no writes to the catalogue', async () => {
+test('kiosk_results: a kiosk reads only the sessions it claimed, the anon key none; anon writes nothing to the catalogue', async () => {
   const [A, B] = [uuid(), uuid()];
+  const { client: kioskA } = await kiosk(A);
   await insertResult(db, A);
   await insertResult(db, B);
 
-  const mine = await pub.from('kiosk_results').select('*').eq('session_id', A);
+  const mine = await kioskA.from('kiosk_results').select('*').eq('session_id', A);
   assert.equal(mine.error, null);
   assert.equal(mine.data.length, 1);
   assert.equal(mine.data[0].session_id, A);
 
-  // Unfiltered: refused like PostgREST refuses a role without the grant (401, 42501), so a
-  // kiosk can never list other sessions' results.
-  const all = await pub.from('kiosk_results').select('*');
-  assert.equal(all.data, null, 'no rows leak');
-  assert.equal(all.status, 401);
-  assert.equal(all.error?.code, '42501');
-  const other = await pub.from('kiosk_results').select('*').neq('session_id', A);
-  assert.ok(other.error || other.data.length === 0, 'a non-eq session filter leaks nothing');
-  const byId = await pub.from('kiosk_results').select('*').eq('id', mine.data[0].id);
-  assert.ok(byId.error || byId.data.length === 0, 'an id filter alone leaks nothing');
+  // Unfiltered, or filtered any other way: still only its own rows.
+  const all = await kioskA.from('kiosk_results').select('*');
+  assert.equal(all.error, null);
+  assert.deepEqual(all.data.map((r) => r.session_id), [A], 'no other session leaks');
+  const other = await kioskA.from('kiosk_results').select('*').neq('session_id', A);
+  assert.deepEqual(other.data, [], 'a non-eq session filter leaks nothing');
+
+  // The bare anon key reads none, pinned or not: refused like PostgREST refuses a role without
+  // the grant (401, 42501).
+  for (const q of [pub.from('kiosk_results').select('*').eq('session_id', A), pub.from('kiosk_results').select('*')]) {
+    const r = await q;
+    assert.equal(r.data, null, 'no rows leak');
+    assert.equal(r.status, 401);
+    assert.equal(r.error?.code, '42501');
+  }
 
   const ins = await pub.from('events').insert({ id: uuid(), hotel_id: HOTEL_ID, title: 'anon write', category: 'music', starts_at: new Date().toISOString() });
   assert.ok(ins.error, 'anon cannot insert events');

@@ -6,8 +6,8 @@
 //! - [`catalogue`] (`hotels` and `events`): anyone with a key reads it.
 //! - [`kiosk_results`]: read only by the kiosk identity (an anonymous sign-in) that claimed
 //!   the session in [`kiosk_sessions`]; written only by the search endpoint (as the service
-//!   role). While `--legacy-anon-kiosk-reads` is on, the bare anon key still reads one
-//!   session's results by naming it with `session_id=eq.<id>`.
+//!   role). Only where `--legacy-anon-kiosk-reads` is turned on (off by default) does the bare
+//!   anon key still read one session's results by naming it with `session_id=eq.<id>`.
 //! - [`kiosk_sessions`]: a kiosk claims the session ids it shows, and reads its own claims.
 //! - [`sessions`]: a **customer** reads and writes only their own requests and may only end
 //!   one; a **staff** member reads the pending requests and their own, and walks them through

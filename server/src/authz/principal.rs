@@ -10,8 +10,9 @@ use crate::jwt::{Claims, Keys, TokenError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anon,
-    /// The anon key on a server that still lets it read one kiosk session's results by naming
-    /// the session id (`--legacy-anon-kiosk-reads`); otherwise exactly [`Principal::Anon`].
+    /// The anon key on a server turned to let it read one kiosk session's results by naming
+    /// the session id (`--legacy-anon-kiosk-reads`, off by default); otherwise exactly
+    /// [`Principal::Anon`].
     LegacyKioskAnon,
     ServiceRole,
     /// A signed-in user (`role: authenticated`), from a token our `/auth/v1` issued.

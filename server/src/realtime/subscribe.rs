@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn validation_errors_are_clear() {
-        // The anon key as the app's kiosk uses it today (`--legacy-anon-kiosk-reads`).
+        // The anon key as kiosks used it before signing in (`--legacy-anon-kiosk-reads`).
         let anon = Principal::LegacyKioskAnon;
         let e = compile(&anon, &[spec(ChangeEvent::All, Some("nope"), None)]).unwrap_err();
         assert!(e.starts_with("Unable to subscribe"), "{e}");

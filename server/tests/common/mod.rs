@@ -84,6 +84,36 @@ impl TestServer {
         }
     }
 
+    /// A kiosk as the app makes one: an anonymous sign-in (supabase-js `signInAnonymously()`)
+    /// that claims `session` in `kiosk_sessions`. Its access token, which reads that session's
+    /// results (as a socket's or request's API key, too).
+    pub async fn kiosk(&self, session: &str) -> String {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(self.url("/auth/v1/signup"))
+            .header("apikey", &self.anon)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("anonymous sign-in");
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        let body: Value = r.json().await.expect("json");
+        let token = body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned();
+        let r = http
+            .post(self.url("/rest/v1/kiosk_sessions"))
+            .header("apikey", &self.anon)
+            .bearer_auth(&token)
+            .json(&json!({"id": session}))
+            .send()
+            .await
+            .expect("claim");
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+        token
+    }
+
     /// POST /rest/v1/<table> as service_role, returning the representation.
     pub async fn insert(&self, table: &str, row: Value) -> Value {
         let r = reqwest::Client::new()

@@ -61,6 +61,21 @@ export function client(key, { transport = WebSocket } = {}) {
 }
 
 export const anon = () => client(ANON_KEY);
+
+/**
+ * A kiosk as the app makes one: a client signed in anonymously (`signInAnonymously()`) that
+ * claimed `sessionId` in `kiosk_sessions`, so that session's results are its own to read.
+ */
+export async function kiosk(sessionId) {
+  const c = client(ANON_KEY);
+  const s = await c.auth.signInAnonymously();
+  if (s.error) throw new Error(`anonymous sign-in: ${JSON.stringify(s.error)}`);
+  const claim = await c.from('kiosk_sessions').insert({ id: sessionId });
+  if (claim.error) throw new Error(`claim of ${sessionId}: ${JSON.stringify(claim.error)}`);
+  const token = s.data.session.access_token;
+  await c.realtime.setAuth(token);
+  return { client: c, token };
+}
 export const service = () => client(SERVICE_KEY);
 
 export const uuid = () => randomUUID();

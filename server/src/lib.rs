@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod realtime;
 pub mod rest;
 pub mod rest_error;
+pub mod rooms;
 pub mod schema;
 pub mod search;
 pub mod search_limits;
@@ -138,6 +139,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         app_config,
         site,
         realtime,
+        rooms: rooms::Rooms::new(args.room_limits.limits()),
         auth,
         search_limits: Arc::new(search_limits::SearchLimits::per_minute(
             args.searches_per_session_per_minute,

@@ -159,8 +159,8 @@ impl UserBroadcastPush {
             ("metadata", meta.as_bytes()),
         ];
         let mut out = vec![USER_BROADCAST_PUSH];
-        for (name, f) in &fields {
-            out.push(u8::try_from(f.len()).map_err(|_| BinaryFrameError::FieldTooLong(*name))?);
+        for &(name, f) in &fields {
+            out.push(u8::try_from(f.len()).map_err(|_| BinaryFrameError::FieldTooLong(name))?);
         }
         out.push(self.encoding.byte());
         for (_, f) in &fields {

@@ -54,6 +54,10 @@ impl PresenceTable {
         self.len
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Whether `member` already has a meta under `key` (an update, not a new entry).
     pub fn holds(&self, member: MemberId, key: &str) -> bool {
         self.by_key

@@ -91,6 +91,8 @@ pub struct ServeArgs {
     pub ws_idle_timeout_ms: u64,
     #[command(flatten)]
     pub realtime: crate::realtime::RealtimeLimitArgs,
+    #[command(flatten)]
+    pub room_limits: crate::realtime::RoomLimitArgs,
     /// Lifetime of the access tokens /auth/v1 issues (seconds).
     #[arg(
         long,

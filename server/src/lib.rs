@@ -17,6 +17,7 @@ pub mod rate_window;
 pub mod realtime;
 pub mod rest;
 pub mod rest_error;
+pub mod rooms;
 pub mod schema;
 pub mod search;
 pub mod search_limits;
@@ -142,6 +143,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         app_config,
         site,
         realtime,
+        rooms: rooms::Rooms::new(args.room_limits.limits()),
         auth,
         search_limits: Arc::new(search_limits::SearchLimits::per_minute(
             args.searches_per_session_per_minute,

@@ -23,6 +23,8 @@ pub struct AppState {
     pub site: Option<Arc<Site>>,
     /// Realtime subscriptions and fan-out.
     pub realtime: Arc<Hub>,
+    /// Broadcast and Presence rooms (realtime channels' topics).
+    pub rooms: Arc<crate::rooms::Rooms>,
     /// `/auth/v1` (users, sessions, tokens).
     pub auth: AuthService,
     /// Searches per kiosk session and per client address (`POST /api/event/by-interests`).

@@ -12,6 +12,7 @@ pub mod phoenix;
 pub mod realtime;
 pub mod role;
 pub mod timestamp;
+pub mod user_broadcast;
 
 pub use category::Category;
 pub use filter::{Filter, FilterError, FilterOp};

@@ -21,6 +21,7 @@
 //! [`prepare_update`], [`check_update`]) inside the writer's transaction.
 
 mod catalogue;
+pub mod channels;
 mod kiosk_results;
 mod kiosk_sessions;
 pub mod principal;

@@ -7,6 +7,7 @@ pub mod error;
 pub mod like;
 pub mod migrate;
 pub mod options;
+mod parties;
 pub mod retention;
 pub mod seed;
 pub mod sql;

@@ -1,7 +1,9 @@
 //! Supabase Realtime (Phoenix channels, `postgres_changes`) at `/realtime/v1/websocket` and
 //! `/socket/websocket`.
 
+mod broadcast_api;
 mod limits;
+mod room_limits;
 pub mod socket;
 pub mod subscribe;
 
@@ -12,7 +14,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use concierge_wire::Vsn;
 use serde_json::json;
 
@@ -21,11 +23,13 @@ use crate::state::AppState;
 
 pub use crate::hub::{Hub, Limits};
 pub use limits::RealtimeLimitArgs;
+pub use room_limits::RoomLimitArgs;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/realtime/v1/websocket", get(upgrade))
         .route("/socket/websocket", get(upgrade))
+        .route("/realtime/v1/api/broadcast", post(broadcast_api::broadcast))
 }
 
 fn refuse(status: StatusCode, msg: &str) -> Response {
@@ -54,13 +58,17 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    let hub = state.realtime.clone();
-    let keys = state.keys.clone();
-    let max = hub.limits.max_message_bytes;
+    let services = socket::Services {
+        hub: state.realtime.clone(),
+        rooms: state.rooms.clone(),
+        keys: state.keys.clone(),
+        db: state.db.clone(),
+    };
+    let max = services.hub.limits.max_message_bytes;
     // Small buffers: thousands of mostly idle kiosk sockets must stay cheap; they grow on demand.
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| socket::run(socket, hub, keys, vsn, principal))
+        .on_upgrade(move |socket| socket::run(socket, services, vsn, principal))
 }

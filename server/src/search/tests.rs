@@ -44,6 +44,7 @@ async fn fixture() -> Fixture {
         app_config,
         site: None,
         realtime: crate::realtime::Hub::new(crate::realtime::Limits::default()),
+        rooms: crate::rooms::Rooms::new(Default::default()),
         auth: crate::accounts::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
             .expect("auth"),
         search_limits: Default::default(),

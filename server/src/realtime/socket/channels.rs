@@ -8,11 +8,13 @@ use concierge_wire::phoenix::Message;
 use concierge_wire::realtime::{JoinPayload, SUBSCRIBED_TO_POSTGRES};
 use serde_json::{Value, json};
 
-use super::conn::{Conn, Joined};
+use super::conn::{Conn, Joined, Seat};
 use super::now_secs;
 use crate::authz::Principal;
 use crate::hub::Channel;
 use crate::realtime::subscribe;
+use crate::rooms::options::ChannelOptions;
+use crate::rooms::{Member, RoomKey};
 
 impl Conn {
     /// Who a join acts as: its own `access_token`, else the connect-time key. A connect-time
@@ -32,7 +34,7 @@ impl Conn {
         }
     }
 
-    pub(super) fn join(&mut self, msg: Message) {
+    pub(super) async fn join(&mut self, msg: Message) {
         let Some(name) = msg.topic.strip_prefix("realtime:") else {
             return self.unmatched(&msg);
         };
@@ -84,6 +86,13 @@ impl Conn {
                 );
             }
         };
+        let options = ChannelOptions::from_config(&payload.config.other);
+        if options.private
+            && let Err(reason) = self.authorize_private(&principal, name).await
+        {
+            tracing::info!(topic = %msg.topic, "private channel join refused");
+            return self.reply(&msg, "error", json!({ "reason": reason }));
+        }
         let specs = payload.config.postgres_changes;
         self.reply(
             &msg,
@@ -131,6 +140,20 @@ impl Conn {
             channel,
             system.map(|m| Utf8Bytes::from(m.encode_server(self.vsn))),
         );
+        let key = RoomKey {
+            topic: Arc::from(msg.topic.as_str()),
+            private: options.private,
+        };
+        let member = self.rooms.enter(
+            &key,
+            Member {
+                outbox: self.outbox.clone(),
+                vsn: self.vsn,
+                join_ref: msg.join_ref.clone(),
+                self_broadcast: options.self_broadcast,
+                presence: options.presence,
+            },
+        );
         self.channels.insert(
             msg.topic.clone(),
             Joined {
@@ -139,6 +162,13 @@ impl Conn {
                 principal,
                 specs,
                 token: payload.access_token,
+                seat: Seat {
+                    key,
+                    member,
+                    presence_key: options.presence_key,
+                    ack: options.ack,
+                    tracked: false,
+                },
             },
         );
     }

@@ -11,8 +11,11 @@ use concierge_wire::realtime::PostgresChangeSpec;
 use serde_json::{Value, json};
 
 use crate::authz::Principal;
+use crate::db::Db;
 use crate::hub::{Hub, Outbox};
 use crate::jwt::Keys;
+use crate::rooms::rate::Rate;
+use crate::rooms::{MemberId, RoomKey, Rooms};
 
 /// A channel this socket has joined.
 pub(super) struct Joined {
@@ -22,6 +25,19 @@ pub(super) struct Joined {
     /// The join's params, re-validated when `access_token` changes the principal.
     pub(super) specs: Vec<PostgresChangeSpec>,
     pub(super) token: Option<String>,
+    /// Its place in the topic's Broadcast / Presence room.
+    pub(super) seat: Seat,
+}
+
+/// A joined channel's membership of its room.
+pub(super) struct Seat {
+    pub(super) key: RoomKey,
+    pub(super) member: MemberId,
+    pub(super) presence_key: String,
+    /// `config.broadcast.ack`.
+    pub(super) ack: bool,
+    /// Whether this channel currently has a Presence entry.
+    pub(super) tracked: bool,
 }
 
 pub(super) struct Conn {
@@ -32,6 +48,11 @@ pub(super) struct Conn {
     pub(super) principal: Principal,
     pub(super) outbox: Arc<Outbox>,
     pub(super) channels: HashMap<String, Joined>,
+    pub(super) rooms: Arc<Rooms>,
+    /// For private channels' authorization (who a session belongs to).
+    pub(super) db: Db,
+    /// Broadcast and Presence messages this socket may still send this second.
+    pub(super) rate: Rate,
 }
 
 impl Conn {
@@ -70,6 +91,8 @@ impl Conn {
     pub(super) fn close_channel(&mut self, topic: &str) {
         if let Some(j) = self.channels.remove(topic) {
             self.hub.leave(j.id);
+            self.rooms
+                .exit(&j.seat.key, j.seat.member, &j.seat.presence_key);
             self.send(
                 Message::new(topic.to_owned(), Event::Close, json!({}))
                     .with_refs(j.join_ref.clone(), j.join_ref),
@@ -77,7 +100,7 @@ impl Conn {
         }
     }
 
-    pub(super) fn handle_text(&mut self, text: &str) {
+    pub(super) async fn handle_text(&mut self, text: &str) {
         let msg = match Message::decode(text, self.vsn) {
             Ok(m) => m,
             Err(e) => {
@@ -93,7 +116,7 @@ impl Conn {
             return;
         }
         match msg.event {
-            Event::Join => self.join(msg),
+            Event::Join => self.join(msg).await,
             Event::Leave | Event::AccessToken if !self.channels.contains_key(&msg.topic) => {
                 self.unmatched(&msg)
             }
@@ -109,9 +132,23 @@ impl Conn {
                     self.access_token(&msg);
                 }
             }
-            _ if !self.channels.contains_key(&msg.topic) => self.unmatched(&msg),
-            // Broadcast / presence on a joined channel: not supported here; ignored like an
-            // unknown extension.
+            _ => self.channel_event(&msg),
+        }
+    }
+
+    /// A push on a joined channel other than the lifecycle ones: Broadcast and Presence
+    /// (from a text frame or, for `broadcast`, a vsn 2.0.0 binary frame).
+    pub(super) fn channel_event(&mut self, msg: &Message) {
+        if !self.channels.contains_key(&msg.topic) {
+            return self.unmatched(msg);
+        }
+        if self.stale(msg) {
+            return;
+        }
+        match msg.event.as_str() {
+            crate::rooms::frames::BROADCAST => self.broadcast(msg),
+            crate::rooms::frames::PRESENCE => self.presence(msg),
+            // Supabase logs and ignores other events.
             _ => {
                 tracing::debug!(event = %msg.event, topic = %msg.topic, "ignoring unsupported channel event")
             }

@@ -1,9 +1,12 @@
 //! One realtime WebSocket: reads Phoenix frames, answers them, and drains the socket's
 //! outgoing queue. A malformed frame is logged and dropped; it never ends the connection.
 
+mod broadcast;
 mod channels;
 mod conn;
 mod outgoing;
+mod presence;
+mod private;
 mod signed_out;
 
 use std::collections::HashMap;
@@ -15,8 +18,11 @@ use futures_util::StreamExt;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::authz::Principal;
+use crate::db::Db;
 use crate::hub::{CloseReason, Hub, Outbox};
 use crate::jwt::Keys;
+use crate::rooms::Rooms;
+use crate::rooms::rate::Rate;
 use conn::Conn;
 use outgoing::CLOSE_GRACE;
 
@@ -34,7 +40,21 @@ fn too_big(e: axum::Error) -> bool {
         .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
 }
 
-pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, principal: Principal) {
+/// What a socket reaches besides its own connection.
+pub struct Services {
+    pub hub: Arc<Hub>,
+    pub rooms: Arc<Rooms>,
+    pub keys: Arc<Keys>,
+    pub db: Db,
+}
+
+pub async fn run(ws: WebSocket, services: Services, vsn: Vsn, principal: Principal) {
+    let Services {
+        hub,
+        rooms,
+        keys,
+        db,
+    } = services;
     let (sink, mut stream) = ws.split();
     let kill = hub.shutdown.child_token();
     let (outbox, queue) = Outbox::new(hub.limits.queue_bytes, kill.clone());
@@ -47,6 +67,9 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
         principal,
         outbox,
         channels: HashMap::new(),
+        rate: Rate::per_second(rooms.limits.messages_per_sec),
+        rooms,
+        db,
     };
     let idle = hub.limits.idle_timeout;
     let mut sign_outs = conn.keys.signed_out().watch();
@@ -79,8 +102,8 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
                     break;
                 }
                 Ok(Some(Ok(msg))) => match msg {
-                    WsMessage::Text(t) => conn.handle_text(t.as_str()),
-                    WsMessage::Binary(b) => tracing::warn!(bytes = b.len(), "dropping binary realtime frame (broadcast is not supported)"),
+                    WsMessage::Text(t) => conn.handle_text(t.as_str()).await,
+                    WsMessage::Binary(b) => conn.handle_binary(&b),
                     WsMessage::Ping(_) | WsMessage::Pong(_) => {}
                     WsMessage::Close(_) => break,
                 },
@@ -91,6 +114,8 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
     // them at once, so other sockets' changes are dispatched in between.
     for j in conn.channels.values() {
         hub.leave(j.id);
+        conn.rooms
+            .exit(&j.seat.key, j.seat.member, &j.seat.presence_key);
     }
     kill.cancel();
     if timeout(CLOSE_GRACE * 2, writer).await.is_err() {

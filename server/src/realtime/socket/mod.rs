@@ -38,7 +38,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
     let kill = hub.shutdown.child_token();
     let (outbox, queue) = Outbox::new(hub.limits.queue_bytes, kill.clone());
     let outbox = Arc::new(outbox);
-    let writer = outgoing::spawn_writer(sink, queue, kill.clone());
+    let writer = outgoing::spawn_writer(sink, queue);
     let mut conn = Conn {
         hub: hub.clone(),
         keys,
@@ -89,7 +89,7 @@ pub async fn run(ws: WebSocket, hub: Arc<Hub>, keys: Arc<Keys>, vsn: Vsn, princi
     for j in conn.channels.values() {
         hub.leave(j.id);
     }
-    kill.cancel();
+    conn.outbox.shut();
     if timeout(CLOSE_GRACE * 2, writer).await.is_err() {
         tracing::debug!("realtime writer did not stop in time; detached");
     }

@@ -85,6 +85,8 @@ impl Hub {
                 sent += 1;
             }
         }
+        self.encoded
+            .fetch_add(frames.len() as u64, std::sync::atomic::Ordering::Relaxed);
         sent
     }
 }

@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use frame::{encode_data, encode_frame};
 pub use index::{Binding, Channel};
-pub use outbox::{CloseReason, FRAME_OVERHEAD, Outbox, Queue};
+pub use outbox::{CloseReason, Closing, FRAME_OVERHEAD, Outbox, Queue};
 pub use runtime::spawn_fanout;
 
 use index::Index;
@@ -75,6 +75,8 @@ impl Default for Limits {
 pub struct Hub {
     index: RwLock<Index>,
     next_id: AtomicU64,
+    /// `postgres_changes` frames encoded so far (each shared by every socket it goes to).
+    encoded: AtomicU64,
     pub limits: Limits,
     pub shutdown: CancellationToken,
 }
@@ -84,6 +86,7 @@ impl Hub {
         Arc::new(Hub {
             index: RwLock::new(Index::default()),
             next_id: AtomicU64::new(1),
+            encoded: AtomicU64::new(0),
             limits,
             shutdown: CancellationToken::new(),
         })
@@ -119,6 +122,12 @@ impl Hub {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id)
+    }
+
+    /// `postgres_changes` frames encoded since start (for tests and diagnostics): one per
+    /// change and distinct (serializer, topic, binding ids), however many sockets get it.
+    pub fn frames_encoded(&self) -> u64 {
+        self.encoded.load(Ordering::Relaxed)
     }
 
     /// Number of channels currently subscribed (for tests and diagnostics).

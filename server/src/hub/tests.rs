@@ -264,3 +264,74 @@ fn removing_a_channel_touches_only_its_own_entries() {
     }
     assert_eq!(hub.dispatch(&c), 0);
 }
+
+#[test]
+fn a_change_to_many_sockets_is_encoded_once_per_serializer() {
+    let hub = Hub::new(Limits::default());
+    let all = || Binding {
+        id: 1,
+        event: ChangeEvent::All,
+        table: Table::Events,
+        filter: None,
+    };
+    let mut v2: Vec<_> = (0..1_000)
+        .map(|_| channel(&hub, Principal::Anon, Vsn::V2, vec![all()]))
+        .collect();
+    let mut v1: Vec<_> = (0..10)
+        .map(|_| channel(&hub, Principal::Anon, Vsn::V1, vec![all()]))
+        .collect();
+    let c = change(Table::Events, ChangeType::Insert, json!({"id": "e"}));
+    let before = hub.frames_encoded();
+    assert_eq!(hub.dispatch(&c), 1_010);
+    assert_eq!(hub.frames_encoded() - before, 2, "one frame per serializer");
+    // Every socket got the same bytes, not a copy.
+    let first = v2[0].1.try_recv().unwrap();
+    for (_, rx) in &mut v2[1..] {
+        assert_eq!(
+            rx.try_recv().unwrap().as_str().as_ptr(),
+            first.as_str().as_ptr()
+        );
+    }
+    let first = v1[0].1.try_recv().unwrap();
+    for (_, rx) in &mut v1[1..] {
+        assert_eq!(
+            rx.try_recv().unwrap().as_str().as_ptr(),
+            first.as_str().as_ptr()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_writer_takes_frames_in_order_until_the_outbox_is_shut() {
+    let (outbox, mut rx) = Outbox::new(1 << 20, CancellationToken::new());
+    for f in ["a", "b", "c"] {
+        assert!(outbox.push(Utf8Bytes::from_static(f)));
+    }
+    assert_eq!(rx.recv().await.unwrap().as_str(), "a");
+    assert_eq!(rx.try_recv().unwrap().as_str(), "b");
+    assert_eq!(rx.recv().await.unwrap().as_str(), "c");
+    // A writer waiting on an empty queue is woken by a close, and takes nothing after it.
+    let outbox = Arc::new(outbox);
+    let closer = outbox.clone();
+    let waiting = tokio::spawn(async move { rx.recv().await.is_none() });
+    tokio::task::yield_now().await;
+    closer.shut();
+    assert!(waiting.await.unwrap());
+    assert!(outbox.kill.is_cancelled());
+    assert!(!outbox.push(Utf8Bytes::from_static("d")));
+}
+
+#[tokio::test]
+async fn closing_resolves_a_waiting_write() {
+    let (outbox, rx) = Outbox::new(1 << 20, CancellationToken::new());
+    let closing = rx.closing();
+    let waiting = tokio::spawn(async move { closing.wait().await });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    outbox.close(CloseReason::SlowConsumer { limit_bytes: 1 });
+    waiting.await.unwrap();
+    assert_eq!(
+        rx.close_reason(),
+        Some(CloseReason::SlowConsumer { limit_bytes: 1 })
+    );
+}

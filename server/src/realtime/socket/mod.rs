@@ -59,7 +59,7 @@ pub async fn run(ws: WebSocket, services: Services, vsn: Vsn, principal: Princip
     let kill = hub.shutdown.child_token();
     let (outbox, queue) = Outbox::new(hub.limits.queue_bytes, kill.clone());
     let outbox = Arc::new(outbox);
-    let writer = outgoing::spawn_writer(sink, queue, kill.clone());
+    let writer = outgoing::spawn_writer(sink, queue);
     let mut conn = Conn {
         hub: hub.clone(),
         keys,
@@ -117,7 +117,7 @@ pub async fn run(ws: WebSocket, services: Services, vsn: Vsn, principal: Princip
         conn.rooms
             .exit(&j.seat.key, j.seat.member, &j.seat.presence_key);
     }
-    kill.cancel();
+    conn.outbox.shut();
     if timeout(CLOSE_GRACE * 2, writer).await.is_err() {
         tracing::debug!("realtime writer did not stop in time; detached");
     }

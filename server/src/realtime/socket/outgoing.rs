@@ -1,12 +1,15 @@
 //! The socket's outgoing side: one task, on the fan-out runtime, drains the socket's queue into
-//! the WebSocket in bursts until the socket is killed or the client goes away.
+//! the WebSocket in bursts until the socket is closed or the client goes away.
+//!
+//! With 10,000 subscribers every change wakes this task once per socket, so its loop avoids
+//! per-wake-up costs beyond the write itself: the queue tells it about a close (an atomic flag
+//! and a waker in the queue), rather than a cancellation token polled on every pass.
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
-use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Queue, spawn_fanout};
 
@@ -15,30 +18,22 @@ const WRITE_BATCH: usize = 64;
 /// How long a closing socket may take to send its close frame.
 pub(super) const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Starts the writer task: it ends (after a best-effort close frame) when `kill` is cancelled,
-/// the queue's senders are gone, or a write fails.
+/// Starts the writer task: it ends (after a best-effort close frame) when the socket's outbox
+/// is closed, the queue's senders are gone, or a write fails.
 pub(super) fn spawn_writer(
     mut sink: SplitSink<WebSocket, WsMessage>,
     mut rx: Queue,
-    kill: CancellationToken,
 ) -> JoinHandle<()> {
     spawn_fanout(async move {
-        // Created once: re-arming the cancellation waiter on every frame costs a lock each time.
-        let cancelled = kill.cancelled();
-        tokio::pin!(cancelled);
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = &mut cancelled => None,
-                f = rx.recv() => f,
-            };
-            let Some(first) = next else { break };
+        let closing = rx.closing();
+        while let Some(first) = rx.recv().await {
             // A client that stops reading blocks these writes once the TCP buffers are full:
-            // cancellation (queue overflow, idle, shutdown) must win over them too.
+            // a close (queue overflow, idle, shutdown) must win over them too. The write is
+            // polled first, so the close is only watched while a write waits.
             let wrote = tokio::select! {
                 biased;
-                _ = &mut cancelled => false,
                 ok = write_burst(&mut sink, &mut rx, first) => ok,
+                _ = closing.wait() => false,
             };
             if !wrote {
                 break;

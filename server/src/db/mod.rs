@@ -7,6 +7,7 @@ pub mod error;
 pub mod like;
 pub mod migrate;
 pub mod options;
+pub mod reply_queue;
 pub mod retention;
 pub mod seed;
 pub mod sql;

@@ -65,8 +65,9 @@ pub struct Server {
     pub conn: conn::ConnLimits,
     /// Kiosk results older than this are deleted in the background; `None` keeps them.
     pub result_retention: Option<std::time::Duration>,
-    /// The concierge's reply queue (`None`: switched off).
-    pub concierge: Option<concierge::Settings>,
+    /// The concierge's reply queue (`None`: switched off). Boxed: `Started` holds a `Server`
+    /// beside the much smaller upstream server.
+    pub concierge: Option<Box<concierge::Settings>>,
 }
 
 fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
@@ -159,7 +160,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         conn: args.conn_limits(),
         result_retention: (args.kiosk_result_retention_secs > 0)
             .then(|| std::time::Duration::from_secs(args.kiosk_result_retention_secs)),
-        concierge: args.concierge.settings(hotel_id),
+        concierge: args.concierge.settings(hotel_id).map(Box::new),
     })
 }
 
@@ -223,7 +224,7 @@ impl Server {
         }
         if let Some(settings) = self.concierge {
             let state = self.state.clone();
-            tokio::spawn(concierge::run(state, settings, sockets.clone()));
+            tokio::spawn(concierge::run(state, *settings, sockets.clone()));
         }
         let router = app::router(self.state);
         // WebSockets outlive HTTP graceful shutdown; close them when shutdown begins.

@@ -296,3 +296,42 @@ async fn a_queued_message_survives_a_restart_and_is_answered_once() {
     );
     second.shut_down().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_question_is_answered_like_any_other() {
+    let s = TestServer::start(&["--seed-demo", "--concierge-reply-delay-ms", "200"]).await;
+    let base = s.url("");
+    let kiosk_id = "66666666-6666-4666-8666-666666666666";
+    let kiosk = Keys::new(SECRET).sign_as(&json!({
+        "role": "authenticated", "sub": kiosk_id, "exp": 4_000_000_000i64, "is_anonymous": true,
+        "app_metadata": {"provider": "anonymous"}
+    }));
+    let claim = uuid::Uuid::new_v4().to_string();
+    let (status, body) = rest(
+        &base,
+        reqwest::Method::POST,
+        "/rest/v1/kiosk_sessions",
+        &kiosk,
+        Some(json!({"id": claim})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let asked = say(&base, &kiosk, &claim, "Something for the kids?").await;
+    let rows = until_replies(&base, &claim, 1, 5_000).await;
+    assert_eq!(concierge_replies(&rows), 1, "{rows:?}");
+    let reply = rows
+        .iter()
+        .find(|r| r["author_role"] == "concierge")
+        .unwrap();
+    assert_eq!(reply["id"], reply_id(&asked).as_str());
+    // The kiosk reads its conversation, reply included.
+    let (_, mine) = rest(
+        &base,
+        reqwest::Method::GET,
+        &format!("/rest/v1/messages?session_id=eq.{claim}"),
+        &kiosk,
+        None,
+    )
+    .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
+}

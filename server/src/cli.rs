@@ -208,6 +208,9 @@ pub struct ServeArgs {
         global = true
     )]
     pub kiosk_results_per_session: u32,
+    /// Messages: limits and the concierge's reply queue (issue 16).
+    #[command(flatten)]
+    pub concierge: crate::concierge::ConciergeArgs,
     /// Upstream mode: the base URL of a hosted Supabase project (`https://<ref>.supabase.co`).
     /// The server then keeps no database: it serves the app, `/config.json` and the kiosk
     /// search, reading the catalogue from and writing results to that project's REST API.
@@ -245,11 +248,14 @@ impl ServeArgs {
     /// The storage limits these flags configure.
     pub fn storage_options(&self) -> crate::db::Options {
         const MIB: u64 = 1024 * 1024;
-        crate::db::Options {
+        let mut opts = crate::db::Options {
             statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
             wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
             max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
             max_results_per_session: self.kiosk_results_per_session,
-        }
+            ..crate::db::Options::default()
+        };
+        self.concierge.storage(&mut opts);
+        opts
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod client_ip;
+pub mod concierge;
 pub mod conn;
 pub mod credentials;
 pub mod db;
@@ -68,6 +69,9 @@ pub struct Server {
     pub conn: conn::ConnLimits,
     /// Kiosk results older than this are deleted in the background; `None` keeps them.
     pub result_retention: Option<std::time::Duration>,
+    /// The concierge's reply queue (`None`: switched off). Boxed: `Started` holds a `Server`
+    /// beside the much smaller upstream server.
+    pub concierge: Option<Box<concierge::Settings>>,
 }
 
 fn app_config_error(args: &ServeArgs, msg: String) -> StartError {
@@ -111,7 +115,13 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
             "--legacy-anon-kiosk-reads is on: the anon key reads any kiosk's results by session id"
         );
     }
-    let app_config = assets::Document::json(&load_app_config(args, &keys)?);
+    let app_config_value = load_app_config(args, &keys)?;
+    let hotel_id = app_config_value
+        .get("hotel_id")
+        .and_then(Value::as_str)
+        .unwrap_or(concierge_wire::config::DEFAULT_HOTEL_ID)
+        .to_owned();
+    let app_config = assets::Document::json(&app_config_value);
     let (sink, changes) = tokio::sync::mpsc::unbounded_channel();
     let (db, writer) = db::open_with(&args.db, sink, &args.storage_options())?;
     let realtime = realtime::Hub::new(args.realtime.limits(std::time::Duration::from_millis(
@@ -157,6 +167,7 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         conn: args.conn_limits(),
         result_retention: (args.kiosk_result_retention_secs > 0)
             .then(|| std::time::Duration::from_secs(args.kiosk_result_retention_secs)),
+        concierge: args.concierge.settings(hotel_id).map(Box::new),
     })
 }
 
@@ -217,6 +228,10 @@ impl Server {
         if let Some(retention) = self.result_retention {
             let writer = self.state.writer.clone();
             tokio::spawn(db::retention::run(writer, retention, sockets.clone()));
+        }
+        if let Some(settings) = self.concierge {
+            let state = self.state.clone();
+            tokio::spawn(concierge::run(state, *settings, sockets.clone()));
         }
         let router = app::router(self.state);
         // WebSockets outlive HTTP graceful shutdown; close them when shutdown begins.

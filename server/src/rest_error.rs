@@ -78,7 +78,18 @@ impl RestError {
             DbError::NotNull { .. } => RestError::new(StatusCode::BAD_REQUEST, "23502", msg),
             DbError::Check { value, .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg)
                 .details(format!("Failing value: {value:?}")),
-            DbError::TooManyResults { .. } => RestError::new(StatusCode::BAD_REQUEST, "23514", msg),
+            DbError::TooManyResults { .. } | DbError::TooManyMessages { .. } => {
+                RestError::new(StatusCode::BAD_REQUEST, "23514", msg)
+            }
+            DbError::NoSuchSession(_) => RestError::new(StatusCode::CONFLICT, "23503", msg),
+            DbError::ReplyQueueFull { .. } => {
+                RestError::new(StatusCode::SERVICE_UNAVAILABLE, "53400", msg)
+                    .hint("Send the same message (same id) again in a few seconds.")
+            }
+            DbError::TooManyWrites { retry_after_secs } => {
+                RestError::new(StatusCode::TOO_MANY_REQUESTS, "PGRST429", msg)
+                    .hint(format!("Retry after {retry_after_secs} s."))
+            }
             DbError::Duplicate { .. } | DbError::OneOpenSession => {
                 RestError::new(StatusCode::CONFLICT, "23505", msg)
             }

@@ -6,7 +6,8 @@
 //! It sits at the crate root, below both `db` (which stores rows) and `authz` (which decides
 //! who reaches them), so neither has to import the other to name a table.
 
-use concierge_wire::{SessionKind, SessionStatus};
+use concierge_wire::message::MAX_MESSAGE_CHARS;
+use concierge_wire::{AuthorRole, SessionKind, SessionStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -23,6 +24,8 @@ pub enum Table {
     /// `kiosk_results`.
     KioskSessions,
     Sessions,
+    /// The conversation inside a session (issue 16): one row per message.
+    Messages,
 }
 
 /// Column types, named after the Postgres types realtime reports in `columns`.
@@ -76,6 +79,9 @@ pub enum Domain {
     Any,
     SessionStatus,
     SessionKind,
+    AuthorRole,
+    /// A message body: 1 to [`MAX_MESSAGE_CHARS`] characters.
+    MessageBody,
 }
 
 impl Domain {
@@ -84,6 +90,8 @@ impl Domain {
             Domain::Any => true,
             Domain::SessionStatus => SessionStatus::parse(text).is_some(),
             Domain::SessionKind => SessionKind::parse(text).is_some(),
+            Domain::AuthorRole => AuthorRole::parse(text).is_some(),
+            Domain::MessageBody => (1..=MAX_MESSAGE_CHARS).contains(&text.chars().count()),
         }
     }
 }
@@ -183,13 +191,39 @@ static SESSIONS: &[ColumnDef] = &[
     col("ended_at", T::Timestamptz, true, D::None),
 ];
 
+/// `id` is made by the sender (a retried send is the same row); `session_id` names a
+/// `sessions` row or, for a kiosk conversation, a `kiosk_sessions` claim; the author columns
+/// and `created_at` are the server's.
+static MESSAGES: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("session_id", T::Uuid, false, D::None),
+    ColumnDef {
+        name: "author_role",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        domain: Domain::AuthorRole,
+    },
+    col("author_id", T::Uuid, true, D::None),
+    col("author_name", T::Text, true, D::None),
+    ColumnDef {
+        name: "body",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        domain: Domain::MessageBody,
+    },
+    col("created_at", T::Timestamptz, false, D::Now),
+];
+
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Hotels,
         Table::Events,
         Table::KioskResults,
         Table::KioskSessions,
         Table::Sessions,
+        Table::Messages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -199,6 +233,7 @@ impl Table {
             Table::KioskResults => "kiosk_results",
             Table::KioskSessions => "kiosk_sessions",
             Table::Sessions => "sessions",
+            Table::Messages => "messages",
         }
     }
 
@@ -213,6 +248,7 @@ impl Table {
             Table::KioskResults => KIOSK_RESULTS,
             Table::KioskSessions => KIOSK_SESSIONS,
             Table::Sessions => SESSIONS,
+            Table::Messages => MESSAGES,
         }
     }
 
@@ -226,10 +262,13 @@ impl Table {
     }
 
     /// Whether realtime publishes the table's changes: the twin of the `supabase_realtime`
-    /// publication (the app watches events, its kiosk's results and sessions). The catalogue's
+    /// publication (the app watches events, its kiosk's results, sessions and their messages). The catalogue's
     /// hotels and the kiosks' claims are not published.
     pub fn published(self) -> bool {
-        matches!(self, Table::Events | Table::KioskResults | Table::Sessions)
+        matches!(
+            self,
+            Table::Events | Table::KioskResults | Table::Sessions | Table::Messages
+        )
     }
 
     /// Tables whose `updated_at` the write path refreshes on every update.

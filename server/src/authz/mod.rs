@@ -12,6 +12,8 @@
 //! - [`sessions`]: a **customer** reads and writes only their own requests and may only end
 //!   one; a **staff** member reads the pending requests and their own, and walks them through
 //!   the lifecycle in [`concierge_wire::SessionStatus`].
+//! - [`messages`]: the conversation of a session, reached through the session (its customer
+//!   while open, the staff member holding it, the kiosk that claimed it); see [`Conversation`].
 //!
 //! The service role bypasses all of it, as it bypasses row-level security in Postgres.
 //!
@@ -24,6 +26,7 @@ mod catalogue;
 pub mod channels;
 mod kiosk_results;
 mod kiosk_sessions;
+mod messages;
 pub mod principal;
 mod sessions;
 #[cfg(test)]
@@ -31,6 +34,7 @@ mod testing;
 
 use concierge_wire::filter::Filter;
 
+pub use messages::Conversation;
 pub use principal::{AuthError, Kiosk, Principal, User};
 
 use crate::schema::{Row, Table};
@@ -91,6 +95,13 @@ impl Denied {
 pub enum RowScope {
     All,
     AnyOf(Vec<Vec<Filter>>),
+    /// The rows whose `column` names a row of `table` that matches `filters`: a policy that
+    /// reads another table (`column in (select id from table where …)`).
+    Through {
+        column: &'static str,
+        table: Table,
+        filters: Vec<Filter>,
+    },
 }
 
 /// A caller the rules apply to: everyone but the service role.
@@ -148,8 +159,24 @@ trait TableRules: Sync {
         true
     }
 
+    /// [`TableRules::visible`] for a table whose policy reads the row's conversation.
+    fn visible_in(&self, who: Caller<'_>, row: &Row, _conversation: Option<&Conversation>) -> bool {
+        self.visible(who, row)
+    }
+
     /// An insert: the columns the server forces, then the insert policy's `WITH CHECK`.
     fn on_insert(&self, _who: Caller<'_>, _row: &mut Row) -> Result<(), Denied> {
+        Ok(())
+    }
+
+    /// The part of the insert policy's `WITH CHECK` that reads another table: judged on the
+    /// writer's connection with the row's [`Conversation`].
+    fn on_insert_in(
+        &self,
+        _who: Caller<'_>,
+        _row: &Row,
+        _conversation: Option<&Conversation>,
+    ) -> Result<(), Denied> {
         Ok(())
     }
 
@@ -177,6 +204,7 @@ fn rules(table: Table) -> &'static dyn TableRules {
         Table::KioskResults => &kiosk_results::KioskResults,
         Table::KioskSessions => &kiosk_sessions::KioskSessions,
         Table::Sessions => &sessions::Sessions,
+        Table::Messages => &messages::Messages,
     }
 }
 
@@ -207,6 +235,38 @@ pub fn row_visible(p: &Principal, table: Table, row: &Row) -> bool {
     match Caller::of(p) {
         None => true,
         Some(who) => rules(table).visible(who, row),
+    }
+}
+
+/// [`row_visible`] for a change that carries its row's [`Conversation`] (messages).
+pub fn change_visible(
+    p: &Principal,
+    table: Table,
+    row: &Row,
+    conversation: Option<&Conversation>,
+) -> bool {
+    match Caller::of(p) {
+        None => true,
+        Some(who) => rules(table).visible_in(who, row, conversation),
+    }
+}
+
+/// Whether the table's policies read the row's [`Conversation`] (the writer looks it up).
+pub fn needs_conversation(table: Table) -> bool {
+    table == Table::Messages
+}
+
+/// The insert policy's cross-table check of a prepared row, with its conversation as the
+/// writer found it (`None`: no such session).
+pub fn check_insert_in(
+    p: &Principal,
+    table: Table,
+    row: &Row,
+    conversation: Option<&Conversation>,
+) -> Result<(), Denied> {
+    match Caller::of(p) {
+        None => Ok(()),
+        Some(who) => rules(table).on_insert_in(who, row, conversation),
     }
 }
 

@@ -45,6 +45,21 @@ pub enum DbError {
     /// A kiosk session already holds as many results as it may.
     #[error("a kiosk session holds at most {cap} results; older ones expire after the retention")]
     TooManyResults { cap: u32 },
+    /// A conversation already holds as many messages as it may.
+    #[error("a conversation holds at most {cap} messages")]
+    TooManyMessages { cap: u32 },
+    /// A message names a session that does not exist (Postgres' 23503, from the hosted
+    /// `messages_guard` trigger).
+    #[error(
+        "insert on table \"messages\" violates foreign key: session {0:?} is neither a session nor a kiosk session"
+    )]
+    NoSuchSession(String),
+    /// The concierge's reply queue is full (53400, configuration_limit_exceeded).
+    #[error("the concierge's reply queue is full ({depth} messages wait): try again shortly")]
+    ReplyQueueFull { depth: u32 },
+    /// One user wrote more messages than the per-minute limit allows.
+    #[error("too many messages from this user: retry after {retry_after_secs} s")]
+    TooManyWrites { retry_after_secs: u64 },
     #[error("{0}")]
     Denied(#[from] Denied),
     /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).

@@ -143,6 +143,31 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
     CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
     "#,
+    // messages (issue 16; `supabase/migrations/0005_messages.sql` is its twin): the conversation
+    // inside a session. `session_id` names a `sessions` row or a kiosk's `kiosk_sessions` claim,
+    // so it has no foreign key (the writer checks it exists, as the hosted trigger does).
+    // `reply_queue` holds the customer messages the concierge may still have to answer
+    // (`concierge::queue`): in the same transaction as the message, so a restart loses none.
+    // Not in `schema::Table`: never reachable over REST or realtime.
+    r#"
+    CREATE TABLE messages (
+        id          TEXT PRIMARY KEY NOT NULL,
+        session_id  TEXT NOT NULL,
+        author_role TEXT NOT NULL CHECK (author_role IN ('customer', 'staff', 'concierge')),
+        author_id   TEXT,
+        author_name TEXT,
+        body        TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 2000),
+        created_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX messages_session ON messages (session_id, created_at);
+
+    CREATE TABLE reply_queue (
+        message_id  TEXT PRIMARY KEY NOT NULL,
+        session_id  TEXT NOT NULL,
+        enqueued_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX reply_queue_due ON reply_queue (enqueued_ms);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<u32> {

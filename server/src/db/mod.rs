@@ -8,6 +8,7 @@ pub mod like;
 pub mod migrate;
 pub mod options;
 mod parties;
+pub mod reply_queue;
 pub mod retention;
 pub mod seed;
 pub mod sql;

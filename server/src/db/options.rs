@@ -9,6 +9,12 @@ pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 32 * 1024 * 1024;
 /// Default cap on kiosk results per kiosk session: far above a guest's searches in a day.
 pub const DEFAULT_MAX_RESULTS_PER_SESSION: u32 = 1000;
+/// Default cap on messages per conversation: a long chat is a few hundred.
+pub const DEFAULT_MAX_MESSAGES_PER_SESSION: u32 = 2000;
+/// Default message writes per user and minute: faster than anyone types, slower than a script.
+pub const DEFAULT_MESSAGE_WRITES_PER_MINUTE: u32 = 60;
+/// Default depth of the concierge's reply queue (messages waiting for a reply).
+pub const DEFAULT_REPLY_QUEUE_DEPTH: u32 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -21,6 +27,12 @@ pub struct Options {
     pub max_db_bytes: Option<u64>,
     /// Kiosk results one kiosk session may hold; 0 = no cap.
     pub max_results_per_session: u32,
+    /// Messages one conversation may hold; 0 = no cap.
+    pub max_messages_per_session: u32,
+    /// Messages one user (or kiosk identity) may write per minute; 0 = no limit.
+    pub message_writes_per_minute: u32,
+    /// Customer messages waiting for the concierge at most; 0 = no reply queue at all.
+    pub reply_queue_depth: u32,
 }
 
 impl Default for Options {
@@ -30,6 +42,9 @@ impl Default for Options {
             wal_limit_bytes: DEFAULT_WAL_LIMIT_BYTES,
             max_db_bytes: None,
             max_results_per_session: DEFAULT_MAX_RESULTS_PER_SESSION,
+            max_messages_per_session: DEFAULT_MAX_MESSAGES_PER_SESSION,
+            message_writes_per_minute: DEFAULT_MESSAGE_WRITES_PER_MINUTE,
+            reply_queue_depth: DEFAULT_REPLY_QUEUE_DEPTH,
         }
     }
 }

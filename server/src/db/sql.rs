@@ -196,23 +196,38 @@ pub fn scoped_where_clause(
     params: &mut Vec<Sql>,
 ) -> Result<String, DbError> {
     let base = conditions_clause(table, filters, groups, params)?;
-    let branches = match scope {
+    let scope_sql = match scope {
         crate::authz::RowScope::All => return Ok(base),
-        crate::authz::RowScope::AnyOf(b) => b,
-    };
-    let mut alts = Vec::with_capacity(branches.len());
-    for conj in branches {
-        let w = where_clause(table, conj, params)?;
-        // An empty conjunction is "true"; an empty list of branches is "false".
-        alts.push(match w.strip_prefix(" WHERE ") {
-            Some(cond) => format!("({cond})"),
-            None => "1".to_owned(),
-        });
-    }
-    let scope_sql = if alts.is_empty() {
-        "0".to_owned()
-    } else {
-        alts.join(" OR ")
+        crate::authz::RowScope::AnyOf(branches) => {
+            let mut alts = Vec::with_capacity(branches.len());
+            for conj in branches {
+                let w = where_clause(table, conj, params)?;
+                // An empty conjunction is "true"; an empty list of branches is "false".
+                alts.push(match w.strip_prefix(" WHERE ") {
+                    Some(cond) => format!("({cond})"),
+                    None => "1".to_owned(),
+                });
+            }
+            if alts.is_empty() {
+                "0".to_owned()
+            } else {
+                alts.join(" OR ")
+            }
+        }
+        crate::authz::RowScope::Through {
+            column,
+            table: other,
+            filters: conj,
+        } => {
+            let col = column_of(table, column)?;
+            let w = where_clause(*other, conj, params)?;
+            format!(
+                "{} IN (SELECT {} FROM {}{w})",
+                quote(col.name),
+                quote(other.pk().name),
+                quote(other.name())
+            )
+        }
     };
     Ok(match base.strip_prefix(" WHERE ") {
         Some(cond) => format!(" WHERE ({cond}) AND ({scope_sql})"),
@@ -299,6 +314,33 @@ mod tests {
                 .unwrap(),
             " WHERE (0)"
         );
+    }
+
+    #[test]
+    fn a_scope_through_another_table_is_a_subquery() {
+        use crate::authz::RowScope;
+        let mut p = Vec::new();
+        let scope = RowScope::Through {
+            column: "session_id",
+            table: Table::Sessions,
+            filters: vec![rest(
+                "customer_id",
+                "eq.a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+            )],
+        };
+        let w = scoped_where_clause(
+            Table::Messages,
+            &[rest("body", "eq.hi")],
+            &[],
+            &scope,
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(
+            w,
+            " WHERE (\"body\" = ?) AND (\"session_id\" IN (SELECT \"id\" FROM \"sessions\" WHERE \"customer_id\" = ?))"
+        );
+        assert_eq!(p.len(), 2);
     }
 
     #[test]

@@ -101,5 +101,5 @@ type FrameKey = (Vsn, Arc<str>, Vec<u32>);
 fn visible(p: &Principal, change: &Change) -> bool {
     change
         .auth_row()
-        .is_some_and(|r| authz::row_visible(p, change.table, r))
+        .is_some_and(|r| authz::change_visible(p, change.table, r, change.conversation.as_ref()))
 }

@@ -28,6 +28,7 @@ fn change(table: Table, t: ChangeType, rec: serde_json::Value) -> Change {
             m
         }),
         deleted_row: (t == ChangeType::Delete).then(|| r.clone()),
+        conversation: None,
     }
 }
 

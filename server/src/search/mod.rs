@@ -326,6 +326,35 @@ fn build_results(interests: &str, hotel: &Row, upcoming: &[Row]) -> (Value, usiz
     (results, count)
 }
 
+/// What the kiosk search would find for `words` at `hotel_id`, for the concierge's replies
+/// (`crate::concierge`): the categories it reads, up to `limit` upcoming events in them in
+/// kiosk order, and, when none matched, phrases for categories that do have events.
+pub(crate) async fn matching_events(
+    state: &AppState,
+    hotel_id: &str,
+    words: &str,
+    limit: usize,
+) -> Result<(Vec<Category>, Vec<Row>, Vec<String>), RestError> {
+    let upcoming = upcoming_events(Backend::Local(state), hotel_id, time_fmt::now_ms()).await?;
+    let wanted = interests::interpret(words).categories;
+    let events: Vec<Row> = upcoming
+        .iter()
+        .filter(|r| {
+            text(r, "category")
+                .and_then(Category::parse)
+                .is_some_and(|c| wanted.contains(&c))
+        })
+        .take(limit)
+        .cloned()
+        .collect();
+    let offered = if events.is_empty() {
+        suggestions(&upcoming, &wanted)
+    } else {
+        Vec::new()
+    };
+    Ok((wanted, events, offered))
+}
+
 async fn search(backend: Backend<'_>, req: &SearchRequest) -> Result<Row, RestError> {
     let hotel = backend.hotel(&req.hotel_id).await?;
     let upcoming = upcoming_events(backend, &req.hotel_id, time_fmt::now_ms()).await?;

@@ -265,6 +265,9 @@ fn row_scope_and_row_visible_agree() {
                                 _ => unreachable!("scopes use eq only"),
                             })
                         }),
+                        RowScope::Through { .. } => {
+                            unreachable!("sessions are scoped by their own columns")
+                        }
                     };
                     assert_eq!(by_scope, row_visible(p, Table::Sessions, &r), "{p:?} {r:?}");
                 }

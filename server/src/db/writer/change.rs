@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use concierge_wire::realtime::ChangeType;
 
+use crate::authz::Conversation;
 use crate::db::{Row, Table};
 
 /// One committed row change, as realtime publishes it.
@@ -18,6 +19,9 @@ pub struct Change {
     pub old_record: Option<Row>,
     /// The full deleted row, used only for authorization (never sent).
     pub deleted_row: Option<Row>,
+    /// The session a message belongs to, as the writer found it at commit: who may see the
+    /// change (`authz::change_visible`). Only for tables whose rules read it; never sent.
+    pub conversation: Option<Conversation>,
 }
 
 impl Change {

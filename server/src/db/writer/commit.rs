@@ -30,6 +30,8 @@ pub(super) struct Inner {
     /// The statement timeout of the writer connection, armed for each write.
     deadline: Arc<Deadline>,
     full: FullState,
+    /// Whether customer messages are queued for the concierge (`--concierge-queue-depth` > 0).
+    reply_queue: bool,
 }
 
 /// Called just before COMMIT: a statement the timeout cut short (a `pg_like` that gave up may
@@ -57,6 +59,44 @@ impl Inner {
             sink,
             deadline,
             full: FullState::default(),
+            reply_queue: false,
+        }
+    }
+
+    pub(super) fn with_reply_queue(mut self, on: bool) -> Inner {
+        self.reply_queue = on;
+        self
+    }
+
+    /// The change for `row`, with its conversation when the table's rules read one.
+    fn change(
+        &self,
+        table: Table,
+        change_type: ChangeType,
+        ts: &str,
+        (record, old_record, deleted_row): (Option<Row>, Option<Row>, Option<Row>),
+    ) -> Change {
+        // After the commit: a failed lookup must not turn a committed write into an error.
+        // Without its conversation the change reaches nobody but the service role; clients
+        // catch up on their next snapshot.
+        let conversation = match record.as_ref().or(deleted_row.as_ref()) {
+            Some(r) => super::conversation::of_row(&self.conn, table, r).unwrap_or_else(|e| {
+                tracing::warn!(
+                    "cannot look up the conversation of a {} change: {e}",
+                    table.name()
+                );
+                None
+            }),
+            None => None,
+        };
+        Change {
+            table,
+            change_type,
+            commit_timestamp: ts.to_owned(),
+            record,
+            old_record,
+            deleted_row,
+            conversation,
         }
     }
 
@@ -85,7 +125,14 @@ impl Inner {
         }
     }
 
-    pub(super) fn insert(&mut self, table: Table, rows: Vec<Row>) -> Result<Vec<Row>, DbError> {
+    /// Inserts `rows`; `from_client` says a client (not a trusted writer) sent them, so its
+    /// customer messages wait for the concierge.
+    pub(super) fn insert(
+        &mut self,
+        table: Table,
+        rows: Vec<Row>,
+        from_client: bool,
+    ) -> Result<Vec<Row>, DbError> {
         let (_, ts) = self.next_ts();
         let cols = sql::all_columns(table);
         let mut prepared: Vec<Vec<Sql>> = Vec::with_capacity(rows.len());
@@ -131,17 +178,26 @@ impl Inner {
                 out.push(row);
             }
         }
+        if table == Table::Messages && self.reply_queue && from_client {
+            // In the message's own transaction: a stored question is a queued one. Messages
+            // from trusted writers (the concierge itself, imports) are not questions.
+            let now = time_fmt::now_ms();
+            for r in out.iter().filter(|r| super::messages::awaits_reply(r)) {
+                let text = |c: &str| r.get(c).and_then(Value::as_str).unwrap_or_default();
+                crate::db::reply_queue::enqueue(&tx, text("id"), text("session_id"), now)?;
+            }
+        }
         before_commit(&self.deadline)?;
         tx.commit()?;
-        let changes = out
+        let changes: Vec<Change> = out
             .iter()
-            .map(|r| Change {
-                table,
-                change_type: ChangeType::Insert,
-                commit_timestamp: ts.clone(),
-                record: Some(r.clone()),
-                old_record: None,
-                deleted_row: None,
+            .map(|r| {
+                self.change(
+                    table,
+                    ChangeType::Insert,
+                    &ts,
+                    (Some(r.clone()), None, None),
+                )
             })
             .collect();
         self.publish(changes);
@@ -214,19 +270,18 @@ impl Inner {
                 authz::check_update(principal, table, &old_row, &row)?;
                 let mut old_record = Map::new();
                 old_record.insert(pk.name.to_owned(), value::to_json(pk, old));
-                changes.push(Change {
-                    table,
-                    change_type: ChangeType::Update,
-                    commit_timestamp: ts.clone(),
-                    record: Some(row.clone()),
-                    old_record: Some(old_record),
-                    deleted_row: None,
-                });
+                changes.push((row.clone(), old_record));
                 out.push(row);
             }
         }
         before_commit(&self.deadline)?;
         tx.commit()?;
+        let changes: Vec<Change> = changes
+            .into_iter()
+            .map(|(row, old)| {
+                self.change(table, ChangeType::Update, &ts, (Some(row), Some(old), None))
+            })
+            .collect();
         self.publish(changes);
         Ok(out)
     }
@@ -256,15 +311,15 @@ impl Inner {
             .collect::<Result<_, _>>()?;
         before_commit(&self.deadline)?;
         tx.commit()?;
-        let changes = out
+        let changes: Vec<Change> = out
             .iter()
-            .map(|r| Change {
-                table,
-                change_type: ChangeType::Delete,
-                commit_timestamp: ts.clone(),
-                record: None,
-                old_record: Some(pk_only(table, r)),
-                deleted_row: Some(r.clone()),
+            .map(|r| {
+                self.change(
+                    table,
+                    ChangeType::Delete,
+                    &ts,
+                    (None, Some(pk_only(table, r)), Some(r.clone())),
+                )
             })
             .collect();
         self.publish(changes);

@@ -7,6 +7,8 @@
 mod change;
 mod checkpoint;
 mod commit;
+mod conversation;
+mod messages;
 mod open_session;
 mod result_cap;
 mod storage;
@@ -39,6 +41,10 @@ pub struct Writer {
     _alive: Arc<()>,
     /// Kiosk results one kiosk session may hold (0 = no cap).
     results_per_session: u32,
+    /// Limits on messages (per conversation, the reply queue's depth).
+    message_caps: messages::Caps,
+    /// Message writes per user and minute.
+    message_writes: Arc<crate::rate_window::Window<String>>,
 }
 
 impl Writer {
@@ -73,7 +79,8 @@ impl Writer {
             None => tracing::debug!("in-memory database: no checkpointer"),
         }
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        let mut inner = Inner::new(conn, sink, deadline);
+        let mut inner =
+            Inner::new(conn, sink, deadline).with_reply_queue(opts.reply_queue_depth > 0);
         // The thread ends when the last Writer handle is dropped.
         let spawned = std::thread::Builder::new()
             .name("concierge-writer".into())
@@ -93,6 +100,14 @@ impl Writer {
             jobs,
             _alive: alive,
             results_per_session: opts.max_results_per_session,
+            message_caps: messages::Caps {
+                per_session: opts.max_messages_per_session,
+                queue_depth: opts.reply_queue_depth,
+            },
+            message_writes: Arc::new(crate::rate_window::Window::new(
+                opts.message_writes_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
         }
     }
 
@@ -136,6 +151,21 @@ impl Writer {
             Table::KioskResults => self.results_per_session,
             _ => 0,
         };
+        if table == Table::Messages
+            && let Some(user) = principal.user_id()
+        {
+            let now = std::time::Instant::now();
+            for _ in &rows {
+                self.message_writes
+                    .take(&user.to_owned(), now)
+                    .map_err(|wait| DbError::TooManyWrites {
+                        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+                    })?;
+            }
+        }
+        let message_caps = (table == Table::Messages).then_some(self.message_caps);
+        let from_client = principal.user_id().is_some();
+        let principal = principal.clone();
         self.run(move |w| {
             if one_open {
                 open_session::check(w, &rows)?;
@@ -143,9 +173,18 @@ impl Writer {
             if cap > 0 {
                 result_cap::check(w, &rows, cap)?;
             }
-            w.insert(table, rows)
+            if let Some(caps) = message_caps {
+                messages::check(w, &principal, &rows, caps)?;
+            }
+            w.insert(table, rows, from_client)
         })
         .await
+    }
+
+    /// Forgets a message of the concierge's reply queue (answered, or needing no answer).
+    pub async fn reply_done(&self, message_id: String) -> Result<(), DbError> {
+        self.run(move |w| crate::db::reply_queue::remove(w.conn(), &message_id))
+            .await
     }
 
     /// Convenience for one row.

@@ -17,6 +17,7 @@ pub mod rest;
 pub mod rest_error;
 pub mod schema;
 pub mod search;
+pub mod reserve_limits;
 pub mod search_limits;
 pub mod secret;
 pub mod state;
@@ -142,6 +143,10 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         search_limits: Arc::new(search_limits::SearchLimits::per_minute(
             args.searches_per_session_per_minute,
             args.searches_per_ip_per_minute,
+        )),
+        reserve_limits: Arc::new(reserve_limits::ReserveLimits::per_minute(
+            args.reserves_per_user_per_minute,
+            args.reserves_per_ip_per_minute,
         )),
     };
     Ok(Server {

@@ -6,7 +6,7 @@
 //! It sits at the crate root, below both `db` (which stores rows) and `authz` (which decides
 //! who reaches them), so neither has to import the other to name a table.
 
-use concierge_wire::{SessionKind, SessionStatus};
+use concierge_wire::{ReservationStatus, SessionKind, SessionStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -23,6 +23,9 @@ pub enum Table {
     /// `kiosk_results`.
     KioskSessions,
     Sessions,
+    /// Bookings of events with a capacity (migration 6, issue 17): written only by the
+    /// `reserve` and `cancel_reservation` calls; guests' names and rooms are for staff only.
+    Reservations,
 }
 
 /// Column types, named after the Postgres types realtime reports in `columns`.
@@ -34,6 +37,8 @@ pub enum ColType {
     Float8,
     Bool,
     Jsonb,
+    /// A 32-bit integer (`int` in the migrations).
+    Int4,
 }
 
 impl ColType {
@@ -45,6 +50,7 @@ impl ColType {
             ColType::Float8 => "float8",
             ColType::Bool => "bool",
             ColType::Jsonb => "jsonb",
+            ColType::Int4 => "int4",
         }
     }
 }
@@ -60,12 +66,17 @@ pub enum ColDefault {
     /// when nobody claimed it). Derived by the writer whoever writes; a sent value is ignored,
     /// like the `kiosk_results_owner` trigger in `supabase/migrations/0002_rules_level.sql`.
     KioskOwner,
+    /// Always `capacity` minus the party sizes of the event's confirmed reservations (never
+    /// below 0; NULL when the event takes no bookings). Derived by the writer on every insert
+    /// and update of the event whoever writes; a sent value is ignored, like the
+    /// `events_places_left` trigger in `supabase/migrations/0004_reservations.sql`.
+    PlacesLeft,
 }
 
 impl ColDefault {
     /// Whether the server computes this column whatever an insert sends.
     pub fn is_derived(self) -> bool {
-        matches!(self, ColDefault::KioskOwner)
+        matches!(self, ColDefault::KioskOwner | ColDefault::PlacesLeft)
     }
 }
 
@@ -76,6 +87,7 @@ pub enum Domain {
     Any,
     SessionStatus,
     SessionKind,
+    ReservationStatus,
 }
 
 impl Domain {
@@ -84,6 +96,7 @@ impl Domain {
             Domain::Any => true,
             Domain::SessionStatus => SessionStatus::parse(text).is_some(),
             Domain::SessionKind => SessionKind::parse(text).is_some(),
+            Domain::ReservationStatus => ReservationStatus::parse(text).is_some(),
         }
     }
 }
@@ -141,6 +154,9 @@ static EVENTS: &[ColumnDef] = &[
     col("image_url", T::Text, true, D::None),
     col("booking_url", T::Text, true, D::None),
     col("updated_at", T::Timestamptz, false, D::Now),
+    // Issue 17: NULL capacity = no booking.
+    col("capacity", T::Int4, true, D::None),
+    col("places_left", T::Int4, true, D::PlacesLeft),
 ];
 
 static KIOSK_RESULTS: &[ColumnDef] = &[
@@ -183,13 +199,30 @@ static SESSIONS: &[ColumnDef] = &[
     col("ended_at", T::Timestamptz, true, D::None),
 ];
 
+static RESERVATIONS: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("event_id", T::Uuid, false, D::None),
+    col("guest_name", T::Text, false, D::None),
+    col("room", T::Text, false, D::None),
+    col("party_size", T::Int4, false, D::None),
+    ColumnDef {
+        name: "status",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        domain: Domain::ReservationStatus,
+    },
+    col("created_at", T::Timestamptz, false, D::Now),
+];
+
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Hotels,
         Table::Events,
         Table::KioskResults,
         Table::KioskSessions,
         Table::Sessions,
+        Table::Reservations,
     ];
 
     pub fn name(self) -> &'static str {
@@ -199,6 +232,7 @@ impl Table {
             Table::KioskResults => "kiosk_results",
             Table::KioskSessions => "kiosk_sessions",
             Table::Sessions => "sessions",
+            Table::Reservations => "reservations",
         }
     }
 
@@ -213,6 +247,7 @@ impl Table {
             Table::KioskResults => KIOSK_RESULTS,
             Table::KioskSessions => KIOSK_SESSIONS,
             Table::Sessions => SESSIONS,
+            Table::Reservations => RESERVATIONS,
         }
     }
 
@@ -226,10 +261,13 @@ impl Table {
     }
 
     /// Whether realtime publishes the table's changes: the twin of the `supabase_realtime`
-    /// publication (the app watches events, its kiosk's results and sessions). The catalogue's
-    /// hotels and the kiosks' claims are not published.
+    /// publication (the app watches events, its kiosk's results and sessions; staff watch the
+    /// reservations). The catalogue's hotels and the kiosks' claims are not published.
     pub fn published(self) -> bool {
-        matches!(self, Table::Events | Table::KioskResults | Table::Sessions)
+        matches!(
+            self,
+            Table::Events | Table::KioskResults | Table::Sessions | Table::Reservations
+        )
     }
 
     /// Tables whose `updated_at` the write path refreshes on every update.

@@ -27,6 +27,8 @@ pub struct AppState {
     pub auth: AuthService,
     /// Searches per kiosk session and per client address (`POST /api/event/by-interests`).
     pub search_limits: Arc<crate::search_limits::SearchLimits>,
+    /// `rpc/reserve` calls per client address and per user.
+    pub reserve_limits: Arc<crate::reserve_limits::ReserveLimits>,
 }
 
 /// What the upstream mode's handlers can reach (a stateless front of a hosted project).

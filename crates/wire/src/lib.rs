@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod phoenix;
 pub mod realtime;
+pub mod reservation;
 pub mod role;
 pub mod timestamp;
 
@@ -17,5 +18,6 @@ pub use category::Category;
 pub use filter::{Filter, FilterError, FilterOp};
 pub use lifecycle::{Move, SessionStatus};
 pub use model::SessionKind;
+pub use reservation::ReservationStatus;
 pub use phoenix::{CodecError, Event, Message, Vsn};
 pub use role::AppRole;

@@ -12,6 +12,8 @@
 //! - [`sessions`]: a **customer** reads and writes only their own requests and may only end
 //!   one; a **staff** member reads the pending requests and their own, and walks them through
 //!   the lifecycle in [`concierge_wire::SessionStatus`].
+//! - [`reservations`]: staff read them; they are written only by the `reserve` and
+//!   `cancel_reservation` calls ([`may_call`]).
 //!
 //! The service role bypasses all of it, as it bypasses row-level security in Postgres.
 //!
@@ -24,6 +26,7 @@ mod catalogue;
 mod kiosk_results;
 mod kiosk_sessions;
 pub mod principal;
+pub mod reservations;
 mod sessions;
 #[cfg(test)]
 mod testing;
@@ -31,6 +34,7 @@ mod testing;
 use concierge_wire::filter::Filter;
 
 pub use principal::{AuthError, Kiosk, Principal, User};
+pub use reservations::{Function, may_call};
 
 use crate::schema::{Row, Table};
 
@@ -72,6 +76,9 @@ pub enum Denied {
         table: &'static str,
         why: &'static str,
     },
+    /// `revoke execute`, or a function that checks who calls it (Postgres' 42501).
+    #[error("permission denied for function {name}")]
+    Function { name: &'static str },
 }
 
 impl Denied {
@@ -176,6 +183,7 @@ fn rules(table: Table) -> &'static dyn TableRules {
         Table::KioskResults => &kiosk_results::KioskResults,
         Table::KioskSessions => &kiosk_sessions::KioskSessions,
         Table::Sessions => &sessions::Sessions,
+        Table::Reservations => &reservations::Reservations,
     }
 }
 

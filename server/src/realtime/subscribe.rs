@@ -260,8 +260,8 @@ mod tests {
             )
             .unwrap()
             .len(),
-            3,
-            "every published table"
+            4,
+            "every published table (events, kiosk_results, sessions, reservations)"
         );
         // An empty filter is no filter.
         assert!(

@@ -47,6 +47,7 @@ async fn fixture() -> Fixture {
         auth: crate::accounts::AuthService::open(&dir.path().join("t.db"), keys.clone(), 3600)
             .expect("auth"),
         search_limits: Default::default(),
+        reserve_limits: Default::default(),
     };
     let mut f = Fixture {
         state,

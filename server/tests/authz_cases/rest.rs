@@ -15,12 +15,14 @@ use crate::common::TestServer;
 /// Reset order: the claims go in before the results (their owner is derived from them) and
 /// out after. `auth.users` fixtures are not loaded: this server keeps accounts out of the REST
 /// schema, no table references them, and the cases' tokens are signed directly.
-pub const TABLES: [&str; 5] = [
+pub const TABLES: [&str; 6] = [
     "hotels",
     "events",
     "sessions",
     "kiosk_sessions",
     "kiosk_results",
+    // After the events they book (and out before them).
+    "reservations",
 ];
 
 pub struct Rest<'a> {

@@ -103,10 +103,6 @@ mod tests {
         assert!(l.check(Some("u1"), ip).is_err(), "the user's one is spent");
         assert!(l.check(None, ip).is_ok(), "the address had 3");
         assert!(l.check(None, ip).is_err());
-        assert!(
-            ReserveLimits::per_minute(0, 0)
-                .check(Some("u"), ip)
-                .is_ok()
-        );
+        assert!(ReserveLimits::per_minute(0, 0).check(Some("u"), ip).is_ok());
     }
 }

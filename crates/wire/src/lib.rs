@@ -18,6 +18,6 @@ pub use category::Category;
 pub use filter::{Filter, FilterError, FilterOp};
 pub use lifecycle::{Move, SessionStatus};
 pub use model::SessionKind;
-pub use reservation::ReservationStatus;
 pub use phoenix::{CodecError, Event, Message, Vsn};
+pub use reservation::ReservationStatus;
 pub use role::AppRole;

@@ -43,12 +43,7 @@ pub fn from_text(col: &ColumnDef, s: &str) -> Result<Sql, DbError> {
             Sql::Real(f)
         }
         ColType::Bool => Sql::Integer(parse_bool(s).ok_or_else(|| invalid(col, s))? as i64),
-        ColType::Int4 => Sql::Integer(
-            s.trim()
-                .parse::<i32>()
-                .map_err(|_| invalid(col, s))?
-                .into(),
-        ),
+        ColType::Int4 => Sql::Integer(s.trim().parse::<i32>().map_err(|_| invalid(col, s))?.into()),
         ColType::Jsonb => {
             let v: Value = serde_json::from_str(s).map_err(|_| invalid(col, s))?;
             Sql::Text(v.to_string())

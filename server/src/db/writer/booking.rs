@@ -60,10 +60,11 @@ fn refresh_event(
         "UPDATE events SET places_left = ?1, updated_at = ?2 WHERE id = ?3 RETURNING {}",
         sql::column_list(&cols)
     );
-    Ok(tx.prepare_cached(&text)?.query_row(
-        rusqlite::params![left, ts, event_id],
-        |r| value::row_to_json(r, &cols),
-    )?)
+    Ok(tx
+        .prepare_cached(&text)?
+        .query_row(rusqlite::params![left, ts, event_id], |r| {
+            value::row_to_json(r, &cols)
+        })?)
 }
 
 impl Inner {
@@ -108,7 +109,14 @@ impl Inner {
             |r| value::row_to_json(r, &cols),
         )?;
         let event = refresh_event(&tx, &event_id, capacity, &ts)?;
-        let (out, changes) = finish(tx, &self.deadline, &ts, reservation, ChangeType::Insert, event)?;
+        let (out, changes) = finish(
+            tx,
+            &self.deadline,
+            &ts,
+            reservation,
+            ChangeType::Insert,
+            event,
+        )?;
         self.publish(changes);
         Ok(out)
     }
@@ -138,11 +146,17 @@ impl Inner {
             |r| value::row_to_json(r, &cols),
         )?;
         let event = refresh_event(&tx, &event_id, capacity, &ts)?;
-        let (out, changes) = finish(tx, &self.deadline, &ts, reservation, ChangeType::Update, event)?;
+        let (out, changes) = finish(
+            tx,
+            &self.deadline,
+            &ts,
+            reservation,
+            ChangeType::Update,
+            event,
+        )?;
         self.publish(changes);
         Ok(out)
     }
-
 }
 
 /// Commits; then the answer and the changes to publish: the reservation's, then the event's.

@@ -4,8 +4,8 @@
 //! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
 //! what makes realtime delivery follow commit order.
 
-mod change;
 mod booking;
+mod change;
 mod checkpoint;
 mod commit;
 mod open_session;

@@ -190,6 +190,23 @@ pub struct ServeArgs {
     pub searches_per_ip_per_minute: u32,
     #[command(flatten)]
     pub session_limits: crate::session_limits::SessionLimitArgs,
+    /// Reservations (`POST /rest/v1/rpc/reserve`) allowed per signed-in user (a kiosk's
+    /// anonymous sign-in, a customer) and minute; 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_RESERVES_PER_USER_PER_MINUTE",
+        default_value_t = crate::reserve_limits::DEFAULT_RESERVES_PER_USER_PER_MINUTE,
+        global = true
+    )]
+    pub reserves_per_user_per_minute: u32,
+    /// Reservations allowed per client address and minute; 0 = unlimited.
+    #[arg(
+        long,
+        env = "CONCIERGE_RESERVES_PER_IP_PER_MINUTE",
+        default_value_t = crate::reserve_limits::DEFAULT_RESERVES_PER_IP_PER_MINUTE,
+        global = true
+    )]
+    pub reserves_per_ip_per_minute: u32,
     /// Delete kiosk results older than this (seconds), in the background and through the
     /// writer (realtime sees each DELETE); 0 = keep them for ever.
     #[arg(

@@ -16,6 +16,7 @@ pub mod hub;
 pub mod jwt;
 pub mod rate_window;
 pub mod realtime;
+pub mod reserve_limits;
 pub mod rest;
 pub mod rest_error;
 pub mod rooms;
@@ -160,6 +161,10 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
             args.searches_per_ip_per_minute,
         )),
         session_limits: Arc::new(args.session_limits.limits()),
+        reserve_limits: Arc::new(reserve_limits::ReserveLimits::per_minute(
+            args.reserves_per_user_per_minute,
+            args.reserves_per_ip_per_minute,
+        )),
     };
     Ok(Server {
         state,

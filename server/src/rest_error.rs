@@ -101,6 +101,17 @@ impl RestError {
                 };
                 RestError::new(status, "42501", msg)
             }
+            DbError::Refused(r) => {
+                let status = match r.sqlstate() {
+                    "P0002" => StatusCode::NOT_FOUND,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                let e = RestError::new(status, r.sqlstate(), msg);
+                match r.details() {
+                    Some(d) => e.details(d),
+                    None => e,
+                }
+            }
             DbError::Unfiltered(_) => RestError::new(StatusCode::BAD_REQUEST, "21000", msg).hint(
                 "Add a filter such as id=eq.<value>; unfiltered PATCH and DELETE are refused.",
             ),

@@ -7,7 +7,7 @@
 //! who reaches them), so neither has to import the other to name a table.
 
 use concierge_wire::message::MAX_MESSAGE_CHARS;
-use concierge_wire::{AuthorRole, SessionKind, SessionStatus};
+use concierge_wire::{AuthorRole, ReservationStatus, SessionKind, SessionStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -26,6 +26,9 @@ pub enum Table {
     Sessions,
     /// The conversation inside a session (issue 16): one row per message.
     Messages,
+    /// Bookings of events with a capacity (migration 6, issue 17): written only by the
+    /// `reserve` and `cancel_reservation` calls; guests' names and rooms are for staff only.
+    Reservations,
 }
 
 /// Column types, named after the Postgres types realtime reports in `columns`.
@@ -37,6 +40,8 @@ pub enum ColType {
     Float8,
     Bool,
     Jsonb,
+    /// A 32-bit integer (`int` in the migrations).
+    Int4,
 }
 
 impl ColType {
@@ -48,6 +53,7 @@ impl ColType {
             ColType::Float8 => "float8",
             ColType::Bool => "bool",
             ColType::Jsonb => "jsonb",
+            ColType::Int4 => "int4",
         }
     }
 }
@@ -63,12 +69,17 @@ pub enum ColDefault {
     /// when nobody claimed it). Derived by the writer whoever writes; a sent value is ignored,
     /// like the `kiosk_results_owner` trigger in `supabase/migrations/0002_rules_level.sql`.
     KioskOwner,
+    /// Always `capacity` minus the party sizes of the event's confirmed reservations (never
+    /// below 0; NULL when the event takes no bookings). Derived by the writer on every insert
+    /// and update of the event whoever writes; a sent value is ignored, like the
+    /// `events_places_left` trigger in `supabase/migrations/0004_reservations.sql`.
+    PlacesLeft,
 }
 
 impl ColDefault {
     /// Whether the server computes this column whatever an insert sends.
     pub fn is_derived(self) -> bool {
-        matches!(self, ColDefault::KioskOwner)
+        matches!(self, ColDefault::KioskOwner | ColDefault::PlacesLeft)
     }
 }
 
@@ -82,6 +93,7 @@ pub enum Domain {
     AuthorRole,
     /// A message body: 1 to [`MAX_MESSAGE_CHARS`] characters.
     MessageBody,
+    ReservationStatus,
 }
 
 impl Domain {
@@ -92,6 +104,7 @@ impl Domain {
             Domain::SessionKind => SessionKind::parse(text).is_some(),
             Domain::AuthorRole => AuthorRole::parse(text).is_some(),
             Domain::MessageBody => (1..=MAX_MESSAGE_CHARS).contains(&text.chars().count()),
+            Domain::ReservationStatus => ReservationStatus::parse(text).is_some(),
         }
     }
 }
@@ -149,6 +162,9 @@ static EVENTS: &[ColumnDef] = &[
     col("image_url", T::Text, true, D::None),
     col("booking_url", T::Text, true, D::None),
     col("updated_at", T::Timestamptz, false, D::Now),
+    // Issue 17: NULL capacity = no booking.
+    col("capacity", T::Int4, true, D::None),
+    col("places_left", T::Int4, true, D::PlacesLeft),
 ];
 
 static KIOSK_RESULTS: &[ColumnDef] = &[
@@ -216,14 +232,31 @@ static MESSAGES: &[ColumnDef] = &[
     col("created_at", T::Timestamptz, false, D::Now),
 ];
 
+static RESERVATIONS: &[ColumnDef] = &[
+    col("id", T::Uuid, false, D::NewUuid),
+    col("event_id", T::Uuid, false, D::None),
+    col("guest_name", T::Text, false, D::None),
+    col("room", T::Text, false, D::None),
+    col("party_size", T::Int4, false, D::None),
+    ColumnDef {
+        name: "status",
+        ty: T::Text,
+        nullable: false,
+        default: D::None,
+        domain: Domain::ReservationStatus,
+    },
+    col("created_at", T::Timestamptz, false, D::Now),
+];
+
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Hotels,
         Table::Events,
         Table::KioskResults,
         Table::KioskSessions,
         Table::Sessions,
         Table::Messages,
+        Table::Reservations,
     ];
 
     pub fn name(self) -> &'static str {
@@ -234,6 +267,7 @@ impl Table {
             Table::KioskSessions => "kiosk_sessions",
             Table::Sessions => "sessions",
             Table::Messages => "messages",
+            Table::Reservations => "reservations",
         }
     }
 
@@ -249,6 +283,7 @@ impl Table {
             Table::KioskSessions => KIOSK_SESSIONS,
             Table::Sessions => SESSIONS,
             Table::Messages => MESSAGES,
+            Table::Reservations => RESERVATIONS,
         }
     }
 
@@ -262,12 +297,17 @@ impl Table {
     }
 
     /// Whether realtime publishes the table's changes: the twin of the `supabase_realtime`
-    /// publication (the app watches events, its kiosk's results, sessions and their messages). The catalogue's
-    /// hotels and the kiosks' claims are not published.
+    /// publication (the app watches events, its kiosk's results, sessions and their messages;
+    /// staff watch the reservations). The catalogue's hotels and the kiosks' claims are not
+    /// published.
     pub fn published(self) -> bool {
         matches!(
             self,
-            Table::Events | Table::KioskResults | Table::Sessions | Table::Messages
+            Table::Events
+                | Table::KioskResults
+                | Table::Sessions
+                | Table::Messages
+                | Table::Reservations
         )
     }
 

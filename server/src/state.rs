@@ -31,6 +31,8 @@ pub struct AppState {
     pub search_limits: Arc<crate::search_limits::SearchLimits>,
     /// Session requests per user and per client address (`POST /rest/v1/sessions`).
     pub session_limits: Arc<crate::session_limits::SessionLimits>,
+    /// `rpc/reserve` calls per client address and per user.
+    pub reserve_limits: Arc<crate::reserve_limits::ReserveLimits>,
 }
 
 /// What the upstream mode's handlers can reach (a stateless front of a hosted project).

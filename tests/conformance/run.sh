@@ -70,7 +70,7 @@ for vsn in $vsns; do
   set +e
   (cd "$here" && CONFORMANCE_URL="$url" CONFORMANCE_ANON_KEY="$anon_key" CONFORMANCE_SERVICE_KEY="$service_key" \
     CONFORMANCE_VSN="$vsn" node --test --test-reporter=tap --test-concurrency=1 --test-timeout=60000 --test-force-exit \
-    realtime.test.js rest.test.js raw.test.js auth.test.mjs broadcast.test.js) | tee "$out"
+    realtime.test.js rest.test.js raw.test.js auth.test.mjs broadcast.test.js rpc.test.js) | tee "$out"
   status=${PIPESTATUS[0]}
   set -e
   pass="$(awk '/^# pass /{print $3}' "$out" | tail -1)"

@@ -14,6 +14,8 @@
 //!   the lifecycle in [`concierge_wire::SessionStatus`].
 //! - [`messages`]: the conversation of a session, reached through the session (its customer
 //!   while open, the staff member holding it, the kiosk that claimed it); see [`Conversation`].
+//! - [`reservations`]: staff read them; they are written only by the `reserve` and
+//!   `cancel_reservation` calls ([`may_call`]).
 //!
 //! The service role bypasses all of it, as it bypasses row-level security in Postgres.
 //!
@@ -28,6 +30,7 @@ mod kiosk_results;
 mod kiosk_sessions;
 mod messages;
 pub mod principal;
+pub mod reservations;
 mod sessions;
 #[cfg(test)]
 mod testing;
@@ -36,6 +39,7 @@ use concierge_wire::filter::Filter;
 
 pub use messages::Conversation;
 pub use principal::{AuthError, Kiosk, Principal, User};
+pub use reservations::{Function, may_call};
 
 use crate::schema::{Row, Table};
 
@@ -77,6 +81,9 @@ pub enum Denied {
         table: &'static str,
         why: &'static str,
     },
+    /// `revoke execute`, or a function that checks who calls it (Postgres' 42501).
+    #[error("permission denied for function {name}")]
+    Function { name: &'static str },
 }
 
 impl Denied {
@@ -205,6 +212,7 @@ fn rules(table: Table) -> &'static dyn TableRules {
         Table::KioskSessions => &kiosk_sessions::KioskSessions,
         Table::Sessions => &sessions::Sessions,
         Table::Messages => &messages::Messages,
+        Table::Reservations => &reservations::Reservations,
     }
 }
 

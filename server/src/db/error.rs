@@ -62,6 +62,10 @@ pub enum DbError {
     TooManyWrites { retry_after_secs: u64 },
     #[error("{0}")]
     Denied(#[from] Denied),
+    /// A `reserve` or `cancel_reservation` call refused by a rule (P0001) or for an unknown
+    /// row (P0002); nothing changed.
+    #[error("{0}")]
+    Refused(#[from] super::booking::Refusal),
     /// PATCH / DELETE without a filter (Supabase's safeupdate: 21000).
     #[error("{} requires a WHERE clause", .0.verb().to_uppercase())]
     Unfiltered(Action),

@@ -143,7 +143,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
     CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
     "#,
-    // messages (issue 16; `supabase/migrations/0005_messages.sql` is its twin): the conversation
+    // 6: messages (issue 16; `supabase/migrations/0005_messages.sql` is its twin): the conversation
     // inside a session. `session_id` names a `sessions` row or a kiosk's `kiosk_sessions` claim,
     // so it has no foreign key (the writer checks it exists, as the hosted trigger does).
     // `reply_queue` holds the customer messages the concierge may still have to answer
@@ -167,6 +167,25 @@ const MIGRATIONS: &[&str] = &[
         enqueued_ms INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX reply_queue_due ON reply_queue (enqueued_ms);
+    "#,
+    // 7: reservations with live capacity (issue 17; `supabase/migrations/0004_reservations.sql`
+    // is its twin). `places_left` is derived by the writer (capacity minus the confirmed
+    // parties), in the same transaction as each booking; reservations are written only by the
+    // `reserve` / `cancel_reservation` calls. The bounds are `concierge_wire::reservation`'s.
+    r#"
+    ALTER TABLE events ADD COLUMN capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0);
+    ALTER TABLE events ADD COLUMN places_left INTEGER CHECK (places_left IS NULL OR places_left >= 0);
+    CREATE TABLE reservations (
+        id         TEXT PRIMARY KEY NOT NULL,
+        event_id   TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        guest_name TEXT NOT NULL CHECK (length(trim(guest_name)) BETWEEN 1 AND 120),
+        room       TEXT NOT NULL CHECK (length(trim(room)) BETWEEN 1 AND 20),
+        party_size INTEGER NOT NULL CHECK (party_size BETWEEN 1 AND 10),
+        status     TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX reservations_event ON reservations (event_id, status);
+    CREATE INDEX reservations_created ON reservations (created_at);
     "#,
 ];
 

@@ -1,6 +1,7 @@
 //! SQLite storage: one writer connection (see [`writer`]) and a few read-only connections.
 //! WAL mode lets the readers run while the writer commits.
 
+pub mod booking;
 pub mod deadline;
 mod derive;
 pub mod error;

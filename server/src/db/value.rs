@@ -43,6 +43,7 @@ pub fn from_text(col: &ColumnDef, s: &str) -> Result<Sql, DbError> {
             Sql::Real(f)
         }
         ColType::Bool => Sql::Integer(parse_bool(s).ok_or_else(|| invalid(col, s))? as i64),
+        ColType::Int4 => Sql::Integer(s.trim().parse::<i32>().map_err(|_| invalid(col, s))?.into()),
         ColType::Jsonb => {
             let v: Value = serde_json::from_str(s).map_err(|_| invalid(col, s))?;
             Sql::Text(v.to_string())
@@ -65,6 +66,11 @@ pub fn from_json(col: &ColumnDef, v: &Value) -> Result<Sql, DbError> {
             ColType::Float8 => n
                 .as_f64()
                 .map(Sql::Real)
+                .ok_or_else(|| invalid(col, &n.to_string())),
+            ColType::Int4 => n
+                .as_i64()
+                .and_then(|i| i32::try_from(i).ok())
+                .map(|i| Sql::Integer(i.into()))
                 .ok_or_else(|| invalid(col, &n.to_string())),
             // PostgREST coerces JSON scalars into text columns.
             ColType::Text => Ok(Sql::Text(n.to_string())),

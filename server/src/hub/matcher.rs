@@ -35,7 +35,9 @@ impl Scalar {
     /// The cell of `col` in a stored row (`None` for NULL, which matches no operator).
     pub fn from_row(col: &ColumnDef, row: &Map<String, Value>) -> Option<Scalar> {
         match (col.ty, row.get(col.name)?) {
-            (ColType::Float8, v) => v.as_f64().map(|f| Scalar::Num(Scalar::norm(f))),
+            (ColType::Float8 | ColType::Int4, v) => {
+                v.as_f64().map(|f| Scalar::Num(Scalar::norm(f)))
+            }
             (ColType::Bool, v) => v.as_bool().map(Scalar::Bool),
             (ColType::Jsonb, _) => None,
             (_, Value::String(s)) => Some(Scalar::Text(s.clone())),

@@ -261,7 +261,7 @@ mod tests {
             .unwrap()
             .len(),
             4,
-            "every published table (events, kiosk_results, sessions, messages)"
+            "every published table (events, kiosk_results, sessions, messages, reservations)"
         );
         // An empty filter is no filter.
         assert!(

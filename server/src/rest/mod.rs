@@ -3,6 +3,7 @@
 
 pub use crate::rest_error as error;
 pub mod query;
+mod rpc;
 mod table_name;
 
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
             get(read).post(create).patch(update).delete(remove),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(rpc::router())
 }
 
 /// The request body, with axum's plain-text rejections (too large, unreadable) turned into

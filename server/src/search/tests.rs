@@ -49,6 +49,7 @@ async fn fixture() -> Fixture {
             .expect("auth"),
         search_limits: Default::default(),
         session_limits: Default::default(),
+        reserve_limits: Default::default(),
     };
     let mut f = Fixture {
         state,

@@ -16,13 +16,15 @@ use crate::common::TestServer;
 /// out after. `auth.users` fixtures are not loaded: this server keeps accounts out of the REST
 /// schema, no table references them, and the cases' tokens are signed directly. Messages go
 /// in after the sessions and claims they name.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "hotels",
     "events",
     "sessions",
     "kiosk_sessions",
     "kiosk_results",
     "messages",
+    // After the events they book (and out before them).
+    "reservations",
 ];
 
 pub struct Rest<'a> {

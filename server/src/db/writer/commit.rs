@@ -15,20 +15,20 @@ use super::{Change, ChangeSink};
 use crate::authz::{self, Principal};
 use crate::db::deadline::Deadline;
 use crate::db::error::classify;
-use crate::db::{DbError, Group, Row, Table, sql, value};
+use crate::db::{DbError, Group, Row, Table, derive, sql, value};
 use crate::schema::ColDefault;
 use crate::time_fmt;
 
 /// The writer thread's state: the one writer connection, its commit clock and the realtime sink.
 pub(super) struct Inner {
-    conn: Connection,
+    pub(super) conn: Connection,
     /// Last commit time handed out, in microseconds. Never goes backwards (a clock step back
     /// cannot reorder `updated_at`), and never runs ahead of the clock by more than a tick:
     /// at most one write per microsecond, so heavy load cannot push timestamps into the future.
     last_us: i64,
     sink: ChangeSink,
     /// The statement timeout of the writer connection, armed for each write.
-    deadline: Arc<Deadline>,
+    pub(super) deadline: Arc<Deadline>,
     full: FullState,
     /// Whether customer messages are queued for the concierge (`--concierge-queue-depth` > 0).
     reply_queue: bool,
@@ -37,7 +37,7 @@ pub(super) struct Inner {
 /// Called just before COMMIT: a statement the timeout cut short (a `pg_like` that gave up may
 /// have made a row look unmatched) must not commit; and COMMIT itself runs unarmed, so what
 /// commits is exactly what gets acknowledged.
-fn before_commit(deadline: &Deadline) -> Result<(), DbError> {
+pub(super) fn before_commit(deadline: &Deadline) -> Result<(), DbError> {
     if deadline.disarm() {
         return Err(DbError::StatementTimeout);
     }
@@ -112,13 +112,13 @@ impl Inner {
         let _ = self.full.note(out);
     }
 
-    fn next_ts(&mut self) -> (i64, String) {
+    pub(super) fn next_ts(&mut self) -> (i64, String) {
         self.last_us = time_fmt::now_us().max(self.last_us + 1);
         let ms = self.last_us.div_euclid(1000);
         (ms, time_fmt::format_ms(ms))
     }
 
-    fn publish(&self, changes: Vec<Change>) {
+    pub(super) fn publish(&self, changes: Vec<Change>) {
         for c in changes {
             // No receiver only happens during shutdown; the write itself has committed.
             let _ = self.sink.send(Arc::new(c));
@@ -148,6 +148,11 @@ impl Inner {
                     (None, ColDefault::KioskOwner) => {
                         crate::db::derive::kiosk_owner(&self.conn, row)?
                     }
+                    (None, ColDefault::PlacesLeft) => derive::places_left(
+                        &self.conn,
+                        row.get("id").and_then(Value::as_str),
+                        derive::capacity_of(row),
+                    )?,
                     (None, ColDefault::NewUuid) => Sql::Text(uuid::Uuid::new_v4().to_string()),
                     (None, ColDefault::Now) => Sql::Text(ts.clone()),
                     (None, ColDefault::False) => Sql::Integer(0),
@@ -213,6 +218,12 @@ impl Inner {
         mut patch: Row,
     ) -> Result<Vec<Row>, DbError> {
         known_keys(table, &patch)?;
+        // Derived columns are the server's: a sent value is ignored (as the triggers do).
+        patch.retain(|k, _| table.column(k).is_none_or(|c| !c.default.is_derived()));
+        let places_left = table
+            .columns()
+            .iter()
+            .find(|c| c.default == ColDefault::PlacesLeft);
         let (_, ts) = self.next_ts();
         if let Some(u) = table.updated_at() {
             patch.insert(u.name.to_owned(), Value::String(ts.clone()));
@@ -248,6 +259,14 @@ impl Inner {
                 // The server's own columns depend on the row (a BEFORE UPDATE trigger).
                 let mut row_patch = patch.clone();
                 authz::prepare_update(principal, table, &old_row, &mut row_patch, &ts)?;
+                if let Some(c) = places_left {
+                    let capacity = derive::capacity_of(&row_patch)
+                        .or_else(|| derive::capacity_of(&old_row))
+                        .filter(|_| !row_patch.get("capacity").is_some_and(Value::is_null));
+                    let id = old_row.get(pk.name).and_then(Value::as_str);
+                    let v = derive::places_left(&tx, id, capacity)?;
+                    row_patch.insert(c.name.to_owned(), value::to_json(c, v));
+                }
                 let (sets, set_params) = set_clause(table, &cols, &row_patch)?;
                 let text = format!(
                     "UPDATE {} SET {} WHERE {} = ? RETURNING {}",

@@ -4,6 +4,7 @@
 //! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
 //! what makes realtime delivery follow commit order.
 
+mod booking;
 mod change;
 mod checkpoint;
 mod commit;
@@ -26,6 +27,7 @@ use crate::authz::{self, Action, Principal};
 use checkpoint::{CheckpointLock, WalBound, spawn_checkpointer};
 use commit::Inner;
 
+pub(crate) use booking::uuid_arg;
 pub use change::{Change, ChangeSink};
 pub(crate) use storage::limit_size;
 
@@ -230,6 +232,27 @@ impl Writer {
         authz::check(principal, table, Action::Delete, &filters)?;
         let scope = authz::row_scope(principal, table);
         self.run(move |w| w.delete(table, (&filters, &groups), &scope))
+            .await
+    }
+
+    /// `rpc/reserve`: books `booking` in one transaction, or refuses and changes nothing.
+    pub async fn reserve(
+        &self,
+        principal: &Principal,
+        booking: crate::db::booking::Booking,
+    ) -> Result<serde_json::Value, DbError> {
+        authz::may_call(principal, authz::Function::Reserve)?;
+        self.run(move |w| w.reserve(booking)).await
+    }
+
+    /// `rpc/cancel_reservation`: gives the reservation's places back in one transaction.
+    pub async fn cancel_reservation(
+        &self,
+        principal: &Principal,
+        reservation_id: Option<String>,
+    ) -> Result<serde_json::Value, DbError> {
+        authz::may_call(principal, authz::Function::CancelReservation)?;
+        self.run(move |w| w.cancel_reservation(reservation_id))
             .await
     }
 }

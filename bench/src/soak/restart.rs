@@ -12,6 +12,8 @@ use super::sample::FileSizes;
 /// How long to wait for the restarted server before giving up.
 const SERVE_LIMIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(5);
+/// Starts retried when the restarted server exits at once.
+const MAX_RETRIES: u32 = 50;
 
 #[derive(Debug, Clone)]
 pub struct Restart {
@@ -24,6 +26,8 @@ pub struct Restart {
     /// Kiosk rows after the restart, and the kiosk writes acknowledged before the kill.
     pub rows_after: Option<u64>,
     pub acknowledged: u64,
+    /// Restarts that exited at once and were retried (counted in the times above).
+    pub retries: u32,
     pub error: Option<String>,
 }
 
@@ -55,12 +59,38 @@ impl Restart {
                 }
             ));
         }
+        if self.retries > 0 {
+            s.push_str(&format!(
+                " ({} start(s) exited at once and were retried)",
+                self.retries
+            ));
+        }
         if let Some(e) = &self.error {
             s.push_str(&format!(" (error: {e})"));
         }
         s.push('.');
         s
     }
+}
+
+/// Whether `pid` has exited completely: gone, or a zombie whose every thread has exited (its
+/// files, the listening socket among them, are closed only once the last thread is gone; the
+/// leader alone shows `Z` earlier).
+fn gone(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    let live = tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with(['Z', 'X']))
+        })
+        .count();
+    live == 0
 }
 
 /// Sends SIGKILL to `pid` (through kill(1): no libc binding for one signal) and waits, up to
@@ -75,23 +105,15 @@ fn kill_now(pid: u32) -> Result<(), String> {
     }
     let until = std::time::Instant::now() + Duration::from_secs(5);
     while std::time::Instant::now() < until {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => return Ok(()),
-            Ok(stat)
-                if stat
-                    .rsplit(')')
-                    .next()
-                    .is_some_and(|r| r.trim_start().starts_with('Z')) =>
-            {
-                return Ok(());
-            }
-            Ok(_) => std::thread::sleep(Duration::from_millis(1)),
+        if gone(pid) {
+            return Ok(());
         }
+        std::thread::sleep(Duration::from_millis(1));
     }
     Err(format!("process {pid} still running 5 s after SIGKILL"))
 }
 
-/// Sends `req()` until it it answers 2xx (or `SERVE_LIMIT` passes, measured from `from`).
+/// Sends `req()` until it answers 2xx (or `SERVE_LIMIT` passes, measured from `from`).
 async fn until_ok(req: impl Fn() -> reqwest::RequestBuilder, from: Instant) -> Option<Duration> {
     loop {
         if let Ok(res) = req().send().await
@@ -141,6 +163,7 @@ pub async fn kill_and_restart(plan: Plan<'_>) -> Restart {
         to_rest: None,
         rows_after: None,
         acknowledged: plan.acknowledged,
+        retries: 0,
         error: None,
     };
     let start = Instant::now();
@@ -148,11 +171,13 @@ pub async fn kill_and_restart(plan: Plan<'_>) -> Restart {
         r.error = Some(e);
         return r;
     }
-    let child = match Command::new("sh")
-        .args(["-c", plan.cmd])
-        .stdin(Stdio::null())
-        .spawn()
-    {
+    let spawn = || {
+        Command::new("sh")
+            .args(["-c", plan.cmd])
+            .stdin(Stdio::null())
+            .spawn()
+    };
+    let mut child = match spawn() {
         Ok(c) => c,
         Err(e) => {
             r.error = Some(format!("restart command: {e}"));
@@ -175,7 +200,32 @@ pub async fn kill_and_restart(plan: Plan<'_>) -> Restart {
         b.header("apikey", key)
             .header("Authorization", format!("Bearer {key}"))
     };
-    r.to_healthz = until_ok(|| client.get(format!("{}/healthz", plan.url)), start).await;
+    // Until /healthz answers; a start that fails (say the port is not free yet) is retried.
+    let mut retries = 0;
+    while r.to_healthz.is_none() && start.elapsed() < SERVE_LIMIT {
+        if let Ok(res) = client.get(format!("{}/healthz", plan.url)).send().await
+            && res.status().is_success()
+        {
+            r.to_healthz = Some(start.elapsed());
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            retries += 1;
+            if retries > MAX_RETRIES {
+                r.error = Some(format!("the restarted server exited: {status}"));
+                return r;
+            }
+            match spawn() {
+                Ok(c) => child = c,
+                Err(e) => {
+                    r.error = Some(format!("restart command: {e}"));
+                    return r;
+                }
+            }
+        }
+        sleep(POLL).await;
+    }
+    r.retries = retries;
     r.to_rest = until_ok(
         || authorized(client.get(format!("{}/rest/v1/events?select=id&limit=1", plan.url))),
         start,

@@ -120,7 +120,7 @@ pub async fn run(args: Args) -> Result<(), WorkloadError> {
             "{}",
             table::rows(std::slice::from_ref(&s))
                 .lines()
-                .last()
+                .next_back()
                 .unwrap_or("")
         );
         samples.push(s);

@@ -41,7 +41,7 @@ impl Restart {
         };
         let mib = |b: Option<u64>| b.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0));
         let mut s = format!(
-            "Kill and restart: SIGKILL under load with a {:.1} MiB WAL ({:.1} MiB database); serving again after {} \
+            "Kill and restart: SIGKILL right after the last interval, sockets connected, with a {:.1} MiB WAL ({:.1} MiB database); serving again after {} \
              (`/healthz`) and {} (a REST read)",
             mib(self.at_kill.wal),
             mib(self.at_kill.db),

@@ -38,6 +38,17 @@ pub struct Args {
     /// Target change rates for the catalogue workload, changes/s (each fanned out to every socket).
     pub catalogue_rates: Vec<u32>,
     pub markdown: Option<String>,
+    /// Soak mode: both workloads together (the first kiosk and catalogue rates) for this long.
+    pub soak: Option<Duration>,
+    /// Soak mode: one table row per interval.
+    pub soak_interval: Duration,
+    /// Soak mode: the server's database file (its size, and its -wal and -shm files' sizes).
+    pub db: Option<String>,
+    /// Soak mode: the WAL bound the server runs with (MiB), for the verdict.
+    pub wal_limit_mib: Option<u64>,
+    /// Soak mode: a shell command restarting the server on the same database after the soak
+    /// SIGKILLs it (the kill-and-restart time); its last process must be the server (`exec`).
+    pub restart_cmd: Option<String>,
 }
 
 pub const USAGE: &str =
@@ -51,6 +62,12 @@ pub const USAGE: &str =
   [--kiosk-rates 2000,0]       kiosk runs, changes/s (0 = unpaced, as fast as possible)
   [--catalogue-rates 20,50]    catalogue runs, changes/s, each delivered to every socket
   [--markdown FILE]            write the results as a Markdown section body
+  [--soak SECS]                soak: the first kiosk and catalogue rates together for SECS
+  [--soak-interval 60]         soak: seconds per sample (server RSS, file sizes, latencies)
+  [--db PATH]                  soak: the server's database (sizes of it, -wal and -shm)
+  [--wal-limit-mib N]          soak: the server's WAL bound, for the verdict
+  [--restart-cmd CMD]          soak: after the soak, SIGKILL the server and run `sh -c CMD`
+                               (ending in `exec concierge-server …`); time until it serves
 concierge-bench client [--help]  CPU cost of the app's sync core (no server; see its --help)";
 
 fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
@@ -91,6 +108,11 @@ impl Args {
             kiosk_rates: vec![2000, 0],
             catalogue_rates: vec![20, 50],
             markdown: None,
+            soak: None,
+            soak_interval: Duration::from_secs(60),
+            db: None,
+            wal_limit_mib: None,
+            restart_cmd: None,
         };
         let mut it = argv.into_iter();
         while let Some(flag) = it.next() {
@@ -130,6 +152,18 @@ impl Args {
                     }
                 }
                 "--markdown" => a.markdown = Some(value()?),
+                "--soak" => {
+                    a.soak = Some(Duration::from_secs_f64(
+                        parse_num::<f64>(&flag, &value()?)?.max(1.0),
+                    ))
+                }
+                "--soak-interval" => {
+                    a.soak_interval =
+                        Duration::from_secs_f64(parse_num::<f64>(&flag, &value()?)?.max(1.0))
+                }
+                "--db" => a.db = Some(value()?),
+                "--wal-limit-mib" => a.wal_limit_mib = Some(parse_num(&flag, &value()?)?),
+                "--restart-cmd" => a.restart_cmd = Some(value()?),
                 _ => return Err(ArgsError::Unknown(flag)),
             }
         }
@@ -174,6 +208,15 @@ mod tests {
         assert_eq!(a.sockets, 500);
         assert_eq!(a.kiosk_rates, vec![100, 0]);
         assert_eq!(a.catalogue_rates, vec![20, 50]);
+        assert!(a.soak.is_none());
+        let s = Args::parse(argv(
+            "--url u --anon-key a --service-key s --soak 600 --soak-interval 30 --db /tmp/x.db",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.soak, Some(Duration::from_secs(600)));
+        assert_eq!(s.soak_interval, Duration::from_secs(30));
+        assert_eq!(s.db.as_deref(), Some("/tmp/x.db"));
         assert_eq!(
             a.ws_url(),
             "ws://127.0.0.1:1/realtime/v1/websocket?apikey=a&vsn=2.0.0"

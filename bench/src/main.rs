@@ -5,13 +5,16 @@
 //! memory per connection, runs the kiosk-like workload (each change to one socket) at the given
 //! rates, joins a catalogue channel (`events`, every change) on every socket, runs the
 //! catalogue-like workload (each change to all sockets), then closes everything and exits.
+//! With `--soak SECS` it runs both workloads together for that long instead (see `soak`).
 
 mod args;
 mod client;
 mod clock;
+mod connect;
 mod procinfo;
 mod report;
 mod shared;
+mod soak;
 mod socket;
 mod stats;
 mod workload;
@@ -21,8 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, watch};
-use tokio::time::{Instant, sleep};
+use tokio::time::sleep;
 
 use args::{Args, USAGE};
 use procinfo::rss_kib;
@@ -31,7 +33,7 @@ use shared::{Phase, Shared};
 use workload::{CatalogueRun, Driver, KioskRun, Rest};
 
 /// Writers of the catalogue workload, each owning one `events` row.
-const CATALOGUE_WRITERS: usize = 4;
+pub(crate) const CATALOGUE_WRITERS: usize = 4;
 
 fn main() -> ExitCode {
     // `concierge-bench client …`: the sync core's CPU cost, no server involved.
@@ -70,35 +72,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(args)) {
+    let outcome = if args.soak.is_some() {
+        rt.block_on(soak::run(args))
+    } else {
+        rt.block_on(run(args))
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("concierge-bench: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> (bool, String)) {
-    let start = Instant::now();
-    let mut last_report = start;
-    loop {
-        let (ok, progress) = done();
-        if ok {
-            return;
-        }
-        if start.elapsed() > limit {
-            println!(
-                "  {what}: gave up after {:.0} s ({progress})",
-                limit.as_secs_f64()
-            );
-            return;
-        }
-        if last_report.elapsed() > Duration::from_secs(5) {
-            println!("  {what}: {progress}");
-            last_report = Instant::now();
-        }
-        sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -116,11 +100,6 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
         args.kiosk_writers + CATALOGUE_WRITERS + 4,
     )?;
     let row_ids = rest.event_ids(CATALOGUE_WRITERS).await?;
-    let sessions: Arc<Vec<Arc<str>>> = Arc::new(
-        (0..args.sockets)
-            .map(|_| Arc::from(uuid::Uuid::new_v4().to_string()))
-            .collect(),
-    );
     let mut setup = Setup {
         sockets_requested: args.sockets,
         duration_s: args.duration.as_secs_f64(),
@@ -130,68 +109,17 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
     setup.rss_before_kib = pid.and_then(rss_kib);
 
     // Connect and subscribe every socket.
-    println!(
-        "connecting {} sockets (≤{} handshakes in flight)…",
-        args.sockets, args.connect_concurrency
-    );
-    let (phase_tx, phase_rx) = watch::channel(Phase::Kiosk);
-    let gate = Arc::new(Semaphore::new(args.connect_concurrency));
-    let first_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
-    let ready_sessions: Arc<std::sync::Mutex<Vec<Arc<str>>>> = Arc::default();
-    let ws_url: Arc<str> = args.ws_url().into();
-    let start = Instant::now();
-    for (i, session) in sessions.iter().enumerate() {
-        let (gate, shared, session, phase, url, first_error, ready) = (
-            gate.clone(),
-            shared.clone(),
-            session.clone(),
-            phase_rx.clone(),
-            ws_url.clone(),
-            first_error.clone(),
-            ready_sessions.clone(),
-        );
-        tokio::spawn(async move {
-            let Ok(permit) = gate.acquire_owned().await else {
-                return;
-            };
-            match socket::connect(&url, &session, permit).await {
-                Ok(ws) => {
-                    if let Ok(mut r) = ready.lock() {
-                        r.push(session.clone());
-                    }
-                    shared.kiosk_ready.fetch_add(1, Ordering::SeqCst);
-                    socket::listen(ws, i, session, shared, phase).await;
-                }
-                Err(e) => {
-                    shared.failed.fetch_add(1, Ordering::SeqCst);
-                    if let Ok(mut f) = first_error.lock()
-                        && f.is_none()
-                    {
-                        *f = Some(e.to_string());
-                    }
-                }
-            }
-        });
-    }
-    let n = args.sockets;
-    wait_for("connecting", Duration::from_secs(300), || {
-        let (r, f) = (
-            shared.kiosk_ready.load(Ordering::SeqCst),
-            shared.failed.load(Ordering::SeqCst),
-        );
-        (r + f >= n, format!("{r} ready, {f} failed"))
-    })
-    .await;
-    setup.connect_s = start.elapsed().as_secs_f64();
-    setup.sockets_ready = shared.kiosk_ready.load(Ordering::SeqCst);
-    setup.sockets_failed = shared.failed.load(Ordering::SeqCst);
-    setup.first_connect_error = first_error.lock().ok().and_then(|e| e.clone());
+    let connected = connect::connect_all(&args, &shared).await;
+    setup.connect_s = connected.connect_s;
+    setup.sockets_ready = connected.ready;
+    setup.sockets_failed = connected.failed;
+    setup.first_connect_error = connected.first_error.clone();
     sleep(Duration::from_millis(500)).await; // let the server settle before reading its RSS
     setup.rss_kiosk_kib = pid.and_then(rss_kib);
     println!(
         "connected {} / {} in {:.1} s ({} failed{}); server RSS {:?} → {:?} KiB",
         setup.sockets_ready,
-        n,
+        args.sockets,
         setup.connect_s,
         setup.sockets_failed,
         setup
@@ -202,13 +130,12 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
         setup.rss_before_kib,
         setup.rss_kiosk_kib
     );
+    let phase_tx = &connected.phase;
     if setup.sockets_ready == 0 {
         let _ = phase_tx.send(Phase::Stop);
         return Ok(());
     }
-    // Only target sessions whose socket is listening (a failed socket would count as "missing").
-    let targets: Arc<Vec<Arc<str>>> =
-        Arc::new(ready_sessions.lock().map(|r| r.clone()).unwrap_or_default());
+    let targets = connected.targets.clone();
     let driver = Driver {
         rest,
         shared: shared.clone(),
@@ -240,16 +167,7 @@ async fn run(args: Args) -> Result<(), workload::WorkloadError> {
     }
 
     // Second channel on every socket: the catalogue.
-    let _ = phase_tx.send(Phase::JoinCatalogue);
-    let expected = setup
-        .sockets_ready
-        .saturating_sub(shared.dropped.load(Ordering::SeqCst));
-    wait_for("joining catalogue", Duration::from_secs(120), || {
-        let r = shared.catalogue_ready.load(Ordering::SeqCst);
-        (r >= expected, format!("{r} / {expected}"))
-    })
-    .await;
-    setup.catalogue_ready = shared.catalogue_ready.load(Ordering::SeqCst);
+    setup.catalogue_ready = connect::join_catalogue(&connected, &shared).await;
     sleep(Duration::from_millis(500)).await;
     setup.rss_both_kib = pid.and_then(rss_kib);
     let next_seq = Arc::new(AtomicU64::new(0));

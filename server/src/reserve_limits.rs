@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::rest_error::RestError;
 use crate::rate_window::Window;
+use crate::rest_error::RestError;
 
 /// Defaults: a guest books a few things per visit (a kiosk's anonymous sign-in is one user);
 /// a lobby behind one address has tens of kiosks.

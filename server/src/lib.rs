@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod db;
 pub mod hub;
 pub mod jwt;
+pub mod matcher;
 pub mod rate_window;
 pub mod realtime;
 pub mod reserve_limits;

@@ -57,8 +57,6 @@ pub struct Settings {
 enum ReplyError {
     #[error("database: {0}")]
     Db(#[from] DbError),
-    #[error("events: {0}")]
-    Events(String),
 }
 
 /// Runs the queue until `stop` is cancelled.
@@ -199,10 +197,9 @@ async fn handle(state: &AppState, settings: &Settings, p: &Pending) -> Result<()
             return Ok(());
         }
     };
-    let (asked, events, offered) =
-        crate::search::matching_events(state, &settings.hotel_id, &words, reply::MAX_EVENTS)
-            .await
-            .map_err(|e| ReplyError::Events(e.message))?;
+    let events = crate::matcher::local_events(&state.db, &settings.hotel_id).await?;
+    let upcoming = crate::matcher::upcoming(events, time_fmt::now_ms());
+    let found = crate::matcher::matching(&upcoming, &words, reply::MAX_EVENTS);
     let mut row = Map::new();
     row.insert("id".into(), Value::String(reply::reply_id(&p.message_id)));
     row.insert("session_id".into(), Value::String(p.session_id.clone()));
@@ -213,7 +210,7 @@ async fn handle(state: &AppState, settings: &Settings, p: &Pending) -> Result<()
     row.insert("author_name".into(), Value::String(reply::NAME.into()));
     row.insert(
         "body".into(),
-        Value::String(reply::compose(&asked, &events, &offered)),
+        Value::String(reply::compose(&found.asked, &found.events, &found.offered)),
     );
     match state
         .writer

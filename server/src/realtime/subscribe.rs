@@ -260,7 +260,7 @@ mod tests {
             )
             .unwrap()
             .len(),
-            4,
+            5,
             "every published table (events, kiosk_results, sessions, messages, reservations)"
         );
         // An empty filter is no filter.

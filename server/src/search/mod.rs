@@ -1,8 +1,8 @@
 //! The kiosk search: `POST /api/event/by-interests?session_id=<uuid>` with
 //! `{"interests": "<free text>", "hotel_id": "<id>"}`.
 //!
-//! It maps the free text to categories ([`interests`]), selects the hotel's upcoming events in
-//! those categories — hotel services first, then nearest, then soonest — and writes **one**
+//! It maps the free text to categories ([`crate::matcher`]), selects the hotel's upcoming
+//! events in those categories — hotel services first, then nearest, then soonest — and writes **one**
 //! `kiosk_results` row through the single write path, so realtime broadcasts the INSERT to the
 //! kiosk subscribed to `session_id=eq.<uuid>`. The answer is that row (201).
 //!
@@ -38,8 +38,6 @@
 //! be that project's anon or service key, and the project not answering adds 503
 //! `UPSTREAM_UNREACHABLE` and a bad answer 502 `UPSTREAM_ERROR`.
 
-pub mod interests;
-mod keywords;
 mod source;
 
 use std::net::IpAddr;
@@ -51,7 +49,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::post;
-use concierge_wire::Category;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -59,6 +56,7 @@ use self::source::Backend;
 use crate::client_ip::ClientIp;
 use crate::credentials::Credentials;
 use crate::db::Row;
+use crate::matcher;
 use crate::rest_error::RestError;
 use crate::search_limits::SearchLimits;
 use crate::state::AppState;
@@ -71,8 +69,6 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024;
 pub const MAX_INTERESTS_CHARS: usize = 500;
 /// Most events in one result.
 pub const MAX_EVENTS: usize = 24;
-/// Suggestions offered when nothing matched.
-const MAX_SUGGESTIONS: usize = 4;
 
 const PATH: &str = "/api/event/by-interests";
 
@@ -240,119 +236,24 @@ async fn upcoming_events(
     hotel_id: &str,
     now_ms: i64,
 ) -> Result<Vec<Row>, RestError> {
-    let rows = backend.events(hotel_id).await?;
-    let mut upcoming: Vec<Row> = rows.into_iter().filter(|r| !is_over(r, now_ms)).collect();
-    // Whatever order the source returned (the local query already asks for the kiosk order),
-    // sorting here makes it true for every source and documents it in one place.
-    upcoming.sort_by(kiosk_order);
-    Ok(upcoming)
-}
-
-fn text<'a>(row: &'a Row, col: &str) -> Option<&'a str> {
-    row.get(col).and_then(Value::as_str)
-}
-
-fn is_over(row: &Row, now_ms: i64) -> bool {
-    let end = text(row, "ends_at")
-        .and_then(time_fmt::parse_ms)
-        .or_else(|| text(row, "starts_at").and_then(time_fmt::parse_ms));
-    // An event whose times do not parse is shown rather than silently hidden.
-    end.is_some_and(|end| end < now_ms)
-}
-
-/// Hotel services first, then nearest (unknown distance last), then soonest.
-fn kiosk_order(a: &Row, b: &Row) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let service = |r: &Row| r.get("is_hotel_service").and_then(Value::as_bool) == Some(true);
-    let km = |r: &Row| r.get("distance_km").and_then(Value::as_f64);
-    let starts = |r: &Row| text(r, "starts_at").and_then(time_fmt::parse_ms);
-    service(b)
-        .cmp(&service(a))
-        .then_with(|| match (km(a), km(b)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        })
-        .then_with(|| match (starts(a), starts(b)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        })
-}
-
-/// Phrases for categories that have upcoming events, in catalogue order, excluding the ones
-/// already asked for (they came up empty).
-fn suggestions(upcoming: &[Row], asked: &[Category]) -> Vec<String> {
-    Category::ALL
-        .into_iter()
-        .filter(|c| !asked.contains(c))
-        .filter(|c| {
-            upcoming
-                .iter()
-                .any(|r| text(r, "category") == Some(c.as_str()))
-        })
-        .take(MAX_SUGGESTIONS)
-        .map(|c| c.phrase().to_owned())
-        .collect()
+    Ok(matcher::upcoming(backend.events(hotel_id).await?, now_ms))
 }
 
 /// Builds the `results` document for `interests` from the hotel's upcoming events.
 fn build_results(interests: &str, hotel: &Row, upcoming: &[Row]) -> (Value, usize) {
-    let interpretation = interests::interpret(interests);
-    let wanted = &interpretation.categories;
-    let events: Vec<Value> = upcoming
-        .iter()
-        .filter(|r| {
-            text(r, "category")
-                .and_then(Category::parse)
-                .is_some_and(|c| wanted.contains(&c))
-        })
-        .take(MAX_EVENTS)
-        .map(|r| Value::Object(r.clone()))
-        .collect();
-    let count = events.len();
+    let found = matcher::matching(upcoming, interests, MAX_EVENTS);
+    let count = found.events.len();
     let mut results = json!({
         "interests": interests,
-        "categories": wanted.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "events": events,
+        "categories": found.asked.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "events": found.events,
         "hotel_id": hotel.get("id").cloned().unwrap_or(Value::Null),
         "timezone": hotel.get("timezone").cloned().unwrap_or(Value::Null),
     });
     if count == 0 {
-        results["suggestions"] = json!(suggestions(upcoming, wanted));
+        results["suggestions"] = json!(found.offered);
     }
     (results, count)
-}
-
-/// What the kiosk search would find for `words` at `hotel_id`, for the concierge's replies
-/// (`crate::concierge`): the categories it reads, up to `limit` upcoming events in them in
-/// kiosk order, and, when none matched, phrases for categories that do have events.
-pub(crate) async fn matching_events(
-    state: &AppState,
-    hotel_id: &str,
-    words: &str,
-    limit: usize,
-) -> Result<(Vec<Category>, Vec<Row>, Vec<String>), RestError> {
-    let upcoming = upcoming_events(Backend::Local(state), hotel_id, time_fmt::now_ms()).await?;
-    let wanted = interests::interpret(words).categories;
-    let events: Vec<Row> = upcoming
-        .iter()
-        .filter(|r| {
-            text(r, "category")
-                .and_then(Category::parse)
-                .is_some_and(|c| wanted.contains(&c))
-        })
-        .take(limit)
-        .cloned()
-        .collect();
-    let offered = if events.is_empty() {
-        suggestions(&upcoming, &wanted)
-    } else {
-        Vec::new()
-    };
-    Ok((wanted, events, offered))
 }
 
 async fn search(backend: Backend<'_>, req: &SearchRequest) -> Result<Row, RestError> {

@@ -7,7 +7,7 @@ use concierge_wire::Filter;
 
 use crate::authz::Principal;
 use crate::credentials::Credentials;
-use crate::db::{Order, ReadQuery, Row, Table};
+use crate::db::{ReadQuery, Row, Table};
 use crate::rest_error::RestError;
 use crate::state::AppState;
 use crate::upstream::Upstream;
@@ -63,33 +63,9 @@ impl Backend<'_> {
     /// The hotel's events, past ones included; the caller filters and orders.
     pub(crate) async fn events(self, hotel_id: &str) -> Result<Vec<Row>, RestError> {
         match self {
-            Backend::Local(state) => {
-                let order = |name: &str, desc: bool| {
-                    Table::Events.column(name).map(|col| Order {
-                        col,
-                        desc,
-                        nulls_first: Some(false),
-                    })
-                };
-                let q = ReadQuery {
-                    filters: vec![Filter::eq("hotel_id", hotel_id)],
-                    order: [
-                        order("is_hotel_service", true),
-                        order("distance_km", false),
-                        order("starts_at", false),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-                    ..ReadQuery::default()
-                };
-                Ok(state
-                    .db
-                    .select(&Principal::ServiceRole, Table::Events, q)
-                    .await
-                    .map_err(|e| RestError::from_db(e, &Principal::ServiceRole))?
-                    .rows)
-            }
+            Backend::Local(state) => crate::matcher::local_events(&state.db, hotel_id)
+                .await
+                .map_err(|e| RestError::from_db(e, &Principal::ServiceRole)),
             Backend::Upstream(up) => Ok(up.events(hotel_id).await?),
         }
     }

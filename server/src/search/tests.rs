@@ -14,6 +14,8 @@ use super::*;
 use crate::authz::Principal;
 use crate::db::{self, Change, Table};
 use crate::jwt::Keys;
+use crate::matcher::interests;
+use concierge_wire::Category;
 
 const HOTEL: &str = "test-hotel";
 const SESSION: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";

@@ -32,7 +32,21 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
-    let qr_svg = event.booking_url.as_deref().and_then(qr::svg_for_url);
+    // The code is drawn a task after the card, into a box of fixed size: the card's text does
+    // not wait for the QR encoder (the costliest part of a card), and nothing shifts.
+    let take_away = event.booking_url.clone().filter(|u| qr::encodable(u));
+    let qr_svg = RwSignal::new(String::new());
+    if let Some(url) = take_away.clone() {
+        set_timeout(
+            move || {
+                if let Some(svg) = qr::svg_for_url(&url) {
+                    // The card may be gone by now (a newer result replaced it).
+                    let _ = qr_svg.try_set(svg);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
     let image_failed = RwSignal::new(false);
     let image = event
         .image_url
@@ -94,11 +108,15 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
                         .filter(|p| !p.trim().is_empty())
                         .map(|p| view! { <p class="event-card__price">{p}</p> })}
                 </div>
-                {qr_svg
-                    .map(|svg| {
+                {take_away
+                    .map(|_| {
                         view! {
                             <div class="event-card__take">
-                                <div class="event-card__qr" inner_html=svg data-testid="event-qr"></div>
+                                <div
+                                    class="event-card__qr"
+                                    inner_html=move || qr_svg.get()
+                                    data-testid="event-qr"
+                                ></div>
                                 <p class="event-card__take-text">
                                     <strong>"Take it with you"</strong>
                                     <span>"Scan to book on your phone"</span>

@@ -42,7 +42,57 @@ pub fn paths(category: &str) -> &'static str {
     }
 }
 
-/// A decorative icon (hidden from screen readers: the text next to it says the same).
+/// The id of a category's symbol in [`IconSprite`].
+fn symbol_id(category: &str) -> &'static str {
+    match category {
+        "comedy" => "i-comedy",
+        "music" => "i-music",
+        "dining" => "i-dining",
+        "wellness" => "i-wellness",
+        "family" => "i-family",
+        "culture" => "i-culture",
+        "nightlife" => "i-nightlife",
+        "sport" => "i-sport",
+        _ => "i-other",
+    }
+}
+
+/// Every icon once, as `<symbol>`s the [`Icon`]s point at.
+fn sprite() -> String {
+    [
+        "comedy",
+        "music",
+        "dining",
+        "wellness",
+        "family",
+        "culture",
+        "nightlife",
+        "sport",
+        "",
+    ]
+    .iter()
+    .map(|c| {
+        format!(
+            r#"<symbol id="{}" viewBox="0 0 24 24">{}</symbol>"#,
+            symbol_id(c),
+            paths(c)
+        )
+    })
+    .collect()
+}
+
+/// The icons' drawings, parsed once per page: each [`Icon`] is then two elements and no markup
+/// to parse (a results screen draws a dozen of them at a time, and `innerHTML` parsing was a
+/// measurable part of putting a result on the screen).
+#[component]
+pub fn IconSprite() -> impl IntoView {
+    view! {
+        <svg class="icon-sprite" aria-hidden="true" focusable="false" inner_html=sprite()></svg>
+    }
+}
+
+/// A decorative icon (hidden from screen readers: the text next to it says the same). Needs
+/// an [`IconSprite`] on the page.
 #[component]
 pub fn Icon(
     #[prop(into)] category: String,
@@ -58,8 +108,9 @@ pub fn Icon(
             stroke-linecap="round"
             stroke-linejoin="round"
             aria-hidden="true"
-            inner_html=paths(&category)
-        ></svg>
+        >
+            <use href=format!("#{}", symbol_id(&category))></use>
+        </svg>
     }
 }
 
@@ -75,5 +126,17 @@ mod tests {
                 assert_ne!(super::paths(a.as_str()), super::paths(b.as_str()));
             }
         }
+    }
+
+    #[test]
+    fn every_category_has_its_own_symbol_in_the_sprite() {
+        use concierge_wire::Category;
+        let sprite = super::sprite();
+        for c in Category::ALL {
+            let id = super::symbol_id(c.as_str());
+            assert_ne!(id, "i-other", "{c:?}");
+            assert!(sprite.contains(&format!(r#"<symbol id="{id}""#)), "{c:?}");
+        }
+        assert!(sprite.contains(r#"<symbol id="i-other""#));
     }
 }

@@ -116,6 +116,7 @@ pub fn KioskPage() -> impl IntoView {
 
     view! {
         <div class="kiosk">
+            <icons::IconSprite/>
             {move || {
                 let id = session.get().to_string();
                 view! { <Guest session_id=id ambient=ambient on_reset=reset/> }

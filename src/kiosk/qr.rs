@@ -4,6 +4,9 @@
 //! draw all dark modules as one SVG path (one DOM node per code, not hundreds of `<rect>`s) with
 //! the standard four-module quiet zone, so phone cameras read it off a lobby screen.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
 use qrcodegen::{QrCode, QrCodeEcc};
 
 /// The quiet zone the QR specification asks for, in modules.
@@ -12,21 +15,43 @@ const QUIET_ZONE: i32 = 4;
 /// Longest URL we encode; longer ones make a code too dense to scan from a screen.
 pub const MAX_URL_LEN: usize = 512;
 
-/// An SVG document (as a string) for `url`, or `None` when there is nothing sensible to encode
-/// (empty, too long, or not an http(s) link: we never turn arbitrary catalogue text into a
-/// code a guest's phone would open).
-pub fn svg_for_url(url: &str) -> Option<String> {
+/// Codes kept for reuse: the same catalogue events come back in search after search (and on
+/// every kiosk), and encoding tries all eight masks, so a lobby's few dozen links are drawn once.
+const CACHED_CODES: usize = 48;
+
+thread_local! {
+    static CACHE: RefCell<VecDeque<(String, String)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Whether `url` gets a code: not empty, not too long, and an http(s) link (we never turn
+/// arbitrary catalogue text into a code a guest's phone would open).
+pub fn encodable(url: &str) -> bool {
     let url = url.trim();
-    if url.is_empty() || url.len() > MAX_URL_LEN {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    !url.is_empty()
+        && url.len() <= MAX_URL_LEN
+        && (lower.starts_with("https://") || lower.starts_with("http://"))
+}
+
+/// An SVG document (as a string) for `url`, or `None` when it is not [`encodable`].
+pub fn svg_for_url(url: &str) -> Option<String> {
+    if !encodable(url) {
         return None;
     }
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-        return None;
+    let url = url.trim();
+    let hit = CACHE.with_borrow(|c| c.iter().find(|(u, _)| u == url).map(|(_, svg)| svg.clone()));
+    if hit.is_some() {
+        return hit;
     }
     // Medium error correction: survives glare and a smudged screen, stays scannable at small sizes.
-    let code = QrCode::encode_text(url, QrCodeEcc::Medium).ok()?;
-    Some(to_svg(&code))
+    let svg = to_svg(&QrCode::encode_text(url, QrCodeEcc::Medium).ok()?);
+    CACHE.with_borrow_mut(|c| {
+        if c.len() == CACHED_CODES {
+            c.pop_front();
+        }
+        c.push_back((url.to_owned(), svg.clone()));
+    });
+    Some(svg)
 }
 
 fn to_svg(code: &QrCode) -> String {
@@ -88,6 +113,24 @@ mod tests {
         assert_eq!(svg_for_url("not a url"), None);
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
         assert_eq!(svg_for_url(&long), None);
+    }
+
+    #[test]
+    fn a_cached_code_is_the_same_code_and_the_cache_stays_bounded() {
+        let first = svg_for_url("https://example.com/first").expect("a code");
+        for i in 0..CACHED_CODES * 2 {
+            assert!(svg_for_url(&format!("https://example.com/{i}")).is_some());
+        }
+        assert_eq!(CACHE.with_borrow(|c| c.len()), CACHED_CODES);
+        // Evicted and drawn again, then served from the cache: the same code both times.
+        assert_eq!(
+            svg_for_url("https://example.com/first").as_ref(),
+            Some(&first)
+        );
+        assert_eq!(
+            svg_for_url(" https://example.com/first ").as_ref(),
+            Some(&first)
+        );
     }
 
     #[test]

@@ -167,7 +167,9 @@ test('a guest search renders the right cards in the right order, with hotel-zone
   const pianist = cards.nth(0);
   assert.equal(await pianist.getByTestId('hotel-service').count(), 1);
   assert.match(await pianist.textContent(), /In the hotel/);
-  // "Take it with you": a QR code drawn in the page for every card with a booking link.
+  // "Take it with you": a QR code drawn in the page for every card with a booking link (a task
+  // after the card's text).
+  await page.getByTestId('event-qr').nth(MUSIC_AND_KIDS.length - 1).locator('svg').waitFor();
   assert.equal(await page.getByTestId('event-qr').locator('svg').count(), MUSIC_AND_KIDS.length);
   // Matched categories are shown.
   assert.match(await results.textContent(), /6 suggestions/);

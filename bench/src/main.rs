@@ -1,7 +1,7 @@
 //! `concierge-bench`: a load client for concierge-server's realtime path.
 //!
-//! One tokio runtime; every WebSocket is a task. It connects N sockets (each joined to its own
-//! `kiosk_results` INSERT channel filtered by `session_id=eq.<uuid>`), measures the server's
+//! One tokio runtime; every WebSocket is a task. It connects N sockets (each a kiosk identity of
+//! its own, joined to its `kiosk_results` INSERT channel filtered by `session_id=eq.<uuid>`), measures the server's
 //! memory per connection, runs the kiosk-like workload (each change to one socket) at the given
 //! rates, joins a catalogue channel (`events`, every change) on every socket, runs the
 //! catalogue-like workload (each change to all sockets), then closes everything and exits.
@@ -11,6 +11,7 @@ mod args;
 mod client;
 mod clock;
 mod connect;
+mod identity;
 mod procinfo;
 mod report;
 mod shared;

@@ -46,7 +46,7 @@ pub fn may_join(
                 })
         }
         // Kiosks and bare API keys own no session conversation.
-        Principal::Kiosk(_) | Principal::Anon | Principal::LegacyKioskAnon => false,
+        Principal::Kiosk(_) | Principal::Anon => false,
     };
     if allowed {
         Ok(())

@@ -49,6 +49,10 @@ pub struct Args {
     /// Soak mode: a shell command restarting the server on the same database after the soak
     /// SIGKILLs it (the kill-and-restart time); its last process must be the server (`exec`).
     pub restart_cmd: Option<String>,
+    /// `--booking SECS` and its knobs (issue 17).
+    pub booking: crate::booking::Options,
+    /// `--replies SECS` and its knobs (issue 16).
+    pub replies: crate::replies::Options,
 }
 
 pub const USAGE: &str =
@@ -70,7 +74,7 @@ pub const USAGE: &str =
                                (ending in `exec concierge-server …`); time until it serves
 concierge-bench client [--help]  CPU cost of the app's sync core (no server; see its --help)";
 
-fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
+pub(crate) fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
 where
     T::Err: std::fmt::Display,
 {
@@ -113,6 +117,8 @@ impl Args {
             db: None,
             wal_limit_mib: None,
             restart_cmd: None,
+            booking: crate::booking::Options::default(),
+            replies: crate::replies::Options::default(),
         };
         let mut it = argv.into_iter();
         while let Some(flag) = it.next() {
@@ -164,7 +170,13 @@ impl Args {
                 "--db" => a.db = Some(value()?),
                 "--wal-limit-mib" => a.wal_limit_mib = Some(parse_num(&flag, &value()?)?),
                 "--restart-cmd" => a.restart_cmd = Some(value()?),
-                _ => return Err(ArgsError::Unknown(flag)),
+                other => {
+                    if !(a.booking.parse_flag(other, &mut value)?
+                        || a.replies.parse_flag(other, &mut value)?)
+                    {
+                        return Err(ArgsError::Unknown(flag));
+                    }
+                }
             }
         }
         a.url = url

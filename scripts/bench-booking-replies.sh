@@ -111,7 +111,9 @@ replies_bench() {
     echo "$rc_reply_workers\` (the defaults) and, for the load from one address, \`${rc_signup_flags[*]}\`."
     echo "**send→reply** is from just before the question's HTTP request to the reply's arrival over realtime (one"
     echo "process, µs clock), so it includes the configured wait for staff; the next column subtracts it. The queue"
-    echo "depth is \`GET /api/concierge/queue\` (service role) every 250 ms."
+    echo "is read every 250 ms (\`GET /api/concierge/queue?older_than_ms=$rc_reply_delay_ms\`, service role): its depth"
+    echo "counts every question waiting, most of them still inside the wait for staff (by design); \"past the delay\""
+    echo "counts those due that no worker has answered yet, the backlog."
     echo
     cat "$work/replies.md"
   } >"$work/replies-section.md"

@@ -369,6 +369,23 @@ async fn the_queue_depth_is_for_the_service_role() {
     .await;
     say(&base, &token(CUSTOMER, false), &session, "or wine?").await;
     assert_eq!(depth(service).await, (StatusCode::OK, json!({"depth": 2})));
+    // Both were stored just now: neither is older than a minute, both older than nothing.
+    let older = |ms: u64| {
+        let url = s.url(&format!("/api/concierge/queue?older_than_ms={ms}"));
+        let key = keys().service_role_key();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("apikey", keys().anon_key())
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(older(60_000).await, json!({"depth": 2, "older": 0}));
+    assert_eq!(older(0).await, json!({"depth": 2, "older": 2}));
     assert_eq!(depth(None).await.0, StatusCode::FORBIDDEN, "the anon key");
     assert_eq!(
         depth(Some(token(STAFF, true))).await.0,

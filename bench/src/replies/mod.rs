@@ -6,7 +6,8 @@
 //! asking a question, waiting for the concierge's reply to arrive over realtime, pausing
 //! (below `--think-ms`) and asking again, for SECS. First questions are spread over the
 //! server's reply delay so the load is steady rather than one burst. Meanwhile the queue's
-//! depth is sampled every 250 ms (`GET /api/concierge/queue`, service role).
+//! depth is sampled every 250 ms (`GET /api/concierge/queue`, service role): all waiting
+//! messages, and those past the delay that no worker has answered yet (the backlog).
 
 mod conversation;
 mod report;
@@ -23,7 +24,7 @@ use tokio::time::{Instant, sleep};
 use crate::args::{Args, ArgsError, parse_num};
 use crate::clock::now_us;
 use crate::identity::{Api, IdentityError, checked};
-pub use report::Report;
+pub use report::{QueueSample, Report};
 
 #[derive(Debug, Error)]
 pub enum RepliesError {
@@ -89,20 +90,23 @@ impl Options {
     }
 }
 
-/// Samples `GET /api/concierge/queue` every 250 ms until `stop`; (µs since start, depth).
-async fn sample_queue(api: Api, key: String, mut stop: watch::Receiver<bool>) -> Vec<(u64, u64)> {
+/// Samples `GET /api/concierge/queue?older_than_ms=<delay>` every 250 ms until `stop`.
+async fn sample_queue(
+    api: Api,
+    key: String,
+    delay: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> Vec<QueueSample> {
     let mut out = Vec::new();
-    let start = now_us();
+    let path = format!("/api/concierge/queue?older_than_ms={}", delay.as_millis());
     loop {
-        let res = api
-            .request(reqwest::Method::GET, "/api/concierge/queue", &key)
-            .send()
-            .await;
+        let res = api.request(reqwest::Method::GET, &path, &key).send().await;
         if let Ok(r) = res
             && let Ok(v) = checked::<Value>("queue depth", r).await
-            && let Some(d) = v.get("depth").and_then(Value::as_u64)
+            && let Some(depth) = v.get("depth").and_then(Value::as_u64)
         {
-            out.push((now_us() - start, d));
+            let older = v.get("older").and_then(Value::as_u64).unwrap_or(0);
+            out.push(QueueSample { depth, older });
         }
         tokio::select! {
             () = sleep(Duration::from_millis(250)) => {}
@@ -166,6 +170,7 @@ pub async fn run(args: &Args) -> Result<Report, RepliesError> {
     let sampler = tokio::spawn(sample_queue(
         api.clone(),
         args.service_key.clone(),
+        o.reply_delay,
         stop_rx.clone(),
     ));
     let cpu0 = (

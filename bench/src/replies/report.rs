@@ -10,6 +10,15 @@ use crate::stats::Summary;
 /// The issue's target: p99 below 6 s from the guest's send.
 pub const TARGET: Duration = Duration::from_secs(6);
 
+/// One reading of the reply queue.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSample {
+    /// Every waiting message (most are inside the wait for staff).
+    pub depth: u64,
+    /// Those stored at least the reply delay ago: due, not yet answered.
+    pub older: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Report {
     pub conversations_asked: usize,
@@ -19,8 +28,8 @@ pub struct Report {
     pub workers: Option<usize>,
     pub elapsed_s: f64,
     pub exchanges: Vec<Exchange>,
-    /// (µs since the start, depth) every 250 ms.
-    pub queue: Vec<(u64, u64)>,
+    /// The queue every 250 ms.
+    pub queue: Vec<QueueSample>,
     pub cpu_cores: (Option<f64>, Option<f64>),
 }
 
@@ -38,12 +47,24 @@ struct Figures {
     stored: Summary,
     queue: Summary,
     queue_mean: f64,
+    /// Messages past the delay, not yet answered.
+    overdue: Summary,
+    overdue_mean: f64,
+}
+
+fn mean(v: &[u64]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().sum::<u64>() as f64 / v.len() as f64
+    }
 }
 
 fn figures(r: &Report) -> Figures {
     let delay_us = u64::try_from(r.delay.as_micros()).unwrap_or(u64::MAX);
     let replies: Vec<u64> = r.exchanges.iter().filter_map(|e| e.reply_us).collect();
-    let depths: Vec<u64> = r.queue.iter().map(|(_, d)| *d).collect();
+    let depths: Vec<u64> = r.queue.iter().map(|q| q.depth).collect();
+    let overdue: Vec<u64> = r.queue.iter().map(|q| q.older).collect();
     Figures {
         asked: r
             .exchanges
@@ -73,12 +94,10 @@ fn figures(r: &Report) -> Figures {
                 .collect(),
         )
         .scaled(1e3),
-        queue_mean: if depths.is_empty() {
-            0.0
-        } else {
-            depths.iter().sum::<u64>() as f64 / depths.len() as f64
-        },
+        queue_mean: mean(&depths),
         queue: Summary::of(depths),
+        overdue_mean: mean(&overdue),
+        overdue: Summary::of(overdue),
     }
 }
 
@@ -99,7 +118,8 @@ pub fn line(r: &Report) -> String {
     format!(
         "replies: {} conversations, {} questions ({} send errors{}), {} replies ({} missing); \
          send→reply p50/p99/max {} s, after the {:.1} s delay {} s, stored→reply stored {} s; \
-         queue depth p50/p99/max {:.0}/{:.0}/{:.0} (mean {:.1}, {} samples); CPU server {} / client {} cores",
+         queue depth p50/p99/max {:.0}/{:.0}/{:.0} (mean {:.1}, {} samples), past the delay {:.0}/{:.0}/{:.0} (mean {:.1}); \
+         CPU server {} / client {} cores",
         r.conversations,
         f.asked,
         f.send_errors,
@@ -118,6 +138,10 @@ pub fn line(r: &Report) -> String {
         f.queue.max,
         f.queue_mean,
         f.queue.count,
+        f.overdue.p50,
+        f.overdue.p99,
+        f.overdue.max,
+        f.overdue_mean,
         cores(r.cpu_cores.0),
         cores(r.cpu_cores.1),
     )
@@ -147,11 +171,11 @@ pub fn markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         m,
-        "| reply delay (wait for staff) | workers | replies / questions | send→reply over realtime p50 / p99 / max (s) | the same minus the delay (s) | server: question stored→reply stored p50 / p99 / max (s) | queue depth p50 / p99 / max (mean) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|"
+        "| reply delay (wait for staff) | workers | replies / questions | send→reply over realtime p50 / p99 / max (s) | the same minus the delay (s) | server: question stored→reply stored p50 / p99 / max (s) | queue depth p50 / p99 / max (mean) | of which past the delay p50 / p99 / max (mean) | CPU server / client (cores) |\n|---|---|---|---|---|---|---|---|---|"
     );
     let _ = writeln!(
         m,
-        "| {:.1} s | {} | {} / {} | {} | {} | {} | {:.0} / {:.0} / {:.0} ({:.1}) | {} / {} |",
+        "| {:.1} s | {} | {} / {} | {} | {} | {} | {:.0} / {:.0} / {:.0} ({:.1}) | {:.0} / {:.0} / {:.0} ({:.1}) | {} / {} |",
         r.delay.as_secs_f64(),
         r.workers
             .map_or_else(|| "n/a".to_owned(), |w| w.to_string()),
@@ -164,6 +188,10 @@ pub fn markdown(r: &Report) -> String {
         f.queue.p99,
         f.queue.max,
         f.queue_mean,
+        f.overdue.p50,
+        f.overdue.p99,
+        f.overdue.max,
+        f.overdue_mean,
         cores(r.cpu_cores.0),
         cores(r.cpu_cores.1),
     );

@@ -313,3 +313,38 @@ pub fn write_markdown(path: Option<&str>, md: &str) {
         eprintln!("concierge-bench: writing {path}: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::args::Args;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_modes_flags_are_parsed() {
+        let a = Args::parse(argv(
+            "--url u --anon-key a --service-key s --booking 5 --booking-callers 50 \
+             --booking-capacity 3 --replies 30 --conversations 250 --think-ms 500 --reply-workers 8",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.booking.secs, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(
+            (a.booking.callers, a.booking.capacity, a.booking.watchers),
+            (50, 3, 200)
+        );
+        assert_eq!(a.replies.secs, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(a.replies.conversations, 250);
+        assert_eq!(a.replies.think, std::time::Duration::from_millis(500));
+        assert_eq!(a.replies.reply_workers, Some(8));
+        assert!(Args::parse(argv("--url u --anon-key a --service-key s --booking")).is_err());
+        assert!(
+            Args::parse(argv(
+                "--url u --anon-key a --service-key s --booking-callers x"
+            ))
+            .is_err()
+        );
+    }
+}

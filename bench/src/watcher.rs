@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use thiserror::Error;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -22,17 +21,8 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const HEARTBEAT: Duration = Duration::from_secs(25);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Error)]
-pub enum WatchError {
-    #[error("connect: {0}")]
-    Connect(#[from] tokio_tungstenite::tungstenite::Error),
-    #[error("timed out during {0}")]
-    Timeout(&'static str),
-    #[error("socket closed during {0}")]
-    Closed(&'static str),
-    #[error("join refused: {0}")]
-    Refused(String),
-}
+/// The main benchmark's socket errors are the same: connect, time out, close, refusal.
+pub use crate::socket::SocketError as WatchError;
 
 /// A channel to join: its name and its one `postgres_changes` binding.
 pub struct Join<'a> {

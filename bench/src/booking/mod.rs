@@ -24,6 +24,7 @@ use tokio::time::{Instant, sleep};
 
 use crate::args::{Args, ArgsError, parse_num};
 use crate::identity::{Api, Identity, IdentityError};
+use crate::workload::CpuMeter;
 use board::{Board, Seen};
 use calls::{Call, Outcome, Service};
 use report::{Report, Round, Throughput};
@@ -240,10 +241,7 @@ impl Bench {
         const CAPACITY: i64 = 100_000_000;
         let (event_id, idx) = self.new_event("Open house (bench)", CAPACITY).await?;
         let event_id: Arc<str> = event_id.into();
-        let cpu0 = (
-            server_pid.and_then(crate::procinfo::cpu_seconds),
-            crate::procinfo::cpu_seconds(std::process::id()),
-        );
+        let meter = CpuMeter::start(server_pid);
         let start = Instant::now();
         let until = start + secs;
         let tasks: Vec<_> = (0..writers)
@@ -266,11 +264,7 @@ impl Bench {
             }
         }
         let elapsed_s = start.elapsed().as_secs_f64();
-        let cpu = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (b - a) / elapsed_s);
-        let cpu_cores = (
-            cpu(cpu0.0, server_pid.and_then(crate::procinfo::cpu_seconds)),
-            cpu(cpu0.1, crate::procinfo::cpu_seconds(std::process::id())),
-        );
+        let cpu = meter.stop(elapsed_s);
         let confirmed = results
             .iter()
             .filter(|c| matches!(c.outcome, Outcome::Confirmed { .. }))
@@ -289,7 +283,7 @@ impl Bench {
             stored_left,
             watchers: self.watchers,
             last_ok: last.values().filter(|l| **l == expected_left).count(),
-            cpu_cores,
+            cpu,
             seen,
         })
     }

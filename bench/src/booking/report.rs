@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use super::board::Seen;
 use super::calls::{Call, Outcome};
+use crate::report::{commit_lat as commit, cpu_cell, lat as ms};
 use crate::stats::{CommitLatency, Summary};
+use crate::workload::CpuUse;
 
 /// What a batch of `reserve` calls came to.
 #[derive(Debug, Clone, Default)]
@@ -86,8 +88,7 @@ pub struct Throughput {
     pub watchers: usize,
     /// Watchers whose last `places_left` was the expected one.
     pub last_ok: usize,
-    /// Server / client CPU, cores.
-    pub cpu_cores: (Option<f64>, Option<f64>),
+    pub cpu: CpuUse,
     pub seen: Vec<Seen>,
 }
 
@@ -130,25 +131,6 @@ fn delivery_latency<'a>(seen: impl Iterator<Item = &'a Seen>) -> (CommitLatency,
     )
 }
 
-fn ms(s: &Summary) -> String {
-    if s.count == 0 {
-        "n/a".to_owned()
-    } else {
-        format!("{:.1} / {:.1} / {:.1}", s.p50, s.p99, s.max)
-    }
-}
-
-fn commit(c: &CommitLatency) -> String {
-    if c.valid() {
-        ms(&c.summary)
-    } else {
-        format!(
-            "invalid (commit_timestamp up to {} ms ahead)",
-            c.max_ahead_ms
-        )
-    }
-}
-
 fn call_ms(us: &[u64]) -> Summary {
     Summary::of(us.to_vec()).scaled(1000.0)
 }
@@ -186,7 +168,7 @@ pub fn throughput_line(t: &Throughput) -> String {
     format!(
         "booking uncontended: {} writers, {:.0} bookings/s ({} confirmed, {} refused, {} other{}); \
          stored places_left {:?} (expected {}); watchers at it: {}/{}; call p50/p99/max {} ms; \
-         commit→client {} ms, →last watcher {} ms; CPU server {} / client {} cores",
+         commit→client {} ms, →last watcher {} ms; CPU server / client {} cores",
         t.writers,
         t.calls.confirmed as f64 / t.calls.elapsed_s,
         t.calls.confirmed,
@@ -204,13 +186,8 @@ pub fn throughput_line(t: &Throughput) -> String {
         ms(&call_ms(&t.calls.latency_us)),
         commit(&each),
         commit(&last),
-        cores(t.cpu_cores.0),
-        cores(t.cpu_cores.1),
+        cpu_cell(&t.cpu),
     )
-}
-
-fn cores(c: Option<f64>) -> String {
-    c.map_or_else(|| "n/a".to_owned(), |c| format!("{c:.2}"))
 }
 
 /// The section body (without its heading and how-measured paragraph).
@@ -283,7 +260,7 @@ pub fn markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         m,
-        "| {:.0} | {} | {} / {} | {} | {} | {} | {} | {} / {} | {} / {} |",
+        "| {:.0} | {} | {} / {} | {} | {} | {} | {} | {} / {} | {} |",
         t.calls.confirmed as f64 / t.calls.elapsed_s,
         t.calls.confirmed,
         t.calls.refused,
@@ -298,8 +275,7 @@ pub fn markdown(r: &Report) -> String {
         },
         t.last_ok,
         t.watchers,
-        cores(t.cpu_cores.0),
-        cores(t.cpu_cores.1),
+        cpu_cell(&t.cpu),
     );
     if let Some(e) = &t.calls.first_other {
         let _ = writeln!(m, "\nFirst unexpected answer: `{e}`");

@@ -24,6 +24,7 @@ use tokio::time::{Instant, sleep};
 use crate::args::{Args, ArgsError, parse_num};
 use crate::clock::now_us;
 use crate::identity::{Api, IdentityError, checked};
+use crate::workload::CpuMeter;
 pub use report::{QueueSample, Report};
 
 #[derive(Debug, Error)]
@@ -173,10 +174,7 @@ pub async fn run(args: &Args) -> Result<Report, RepliesError> {
         o.reply_delay,
         stop_rx.clone(),
     ));
-    let cpu0 = (
-        args.server_pid.and_then(crate::procinfo::cpu_seconds),
-        crate::procinfo::cpu_seconds(std::process::id()),
-    );
+    let meter = CpuMeter::start(args.server_pid);
     let start = Instant::now();
     let spread = o.reply_delay.max(Duration::from_secs(1));
     let until = start + secs;
@@ -195,14 +193,7 @@ pub async fn run(args: &Args) -> Result<Report, RepliesError> {
         }
     }
     let elapsed_s = start.elapsed().as_secs_f64();
-    let cpu = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (b - a) / elapsed_s);
-    let cpu_cores = (
-        cpu(
-            cpu0.0,
-            args.server_pid.and_then(crate::procinfo::cpu_seconds),
-        ),
-        cpu(cpu0.1, crate::procinfo::cpu_seconds(std::process::id())),
-    );
+    let cpu = meter.stop(elapsed_s);
     let _ = stop.send(true);
     let queue = sampler.await.unwrap_or_default();
     let r = Report {
@@ -214,7 +205,7 @@ pub async fn run(args: &Args) -> Result<Report, RepliesError> {
         elapsed_s,
         exchanges,
         queue,
-        cpu_cores,
+        cpu,
     };
     println!("{}", report::line(&r));
     Ok(r)

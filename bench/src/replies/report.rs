@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::conversation::Exchange;
+use crate::report::cpu_cell;
 use crate::stats::Summary;
+use crate::workload::CpuUse;
 
 /// The issue's target: p99 below 6 s from the guest's send.
 pub const TARGET: Duration = Duration::from_secs(6);
@@ -30,7 +32,7 @@ pub struct Report {
     pub exchanges: Vec<Exchange>,
     /// The queue every 250 ms.
     pub queue: Vec<QueueSample>,
-    pub cpu_cores: (Option<f64>, Option<f64>),
+    pub cpu: CpuUse,
 }
 
 /// The figures derived from a report.
@@ -109,17 +111,13 @@ fn secs(s: &Summary) -> String {
     }
 }
 
-fn cores(c: Option<f64>) -> String {
-    c.map_or_else(|| "n/a".to_owned(), |c| format!("{c:.2}"))
-}
-
 pub fn line(r: &Report) -> String {
     let f = figures(r);
     format!(
         "replies: {} conversations, {} questions ({} send errors{}), {} replies ({} missing); \
          send→reply p50/p99/max {} s, after the {:.1} s delay {} s, stored→reply stored {} s; \
          queue depth p50/p99/max {:.0}/{:.0}/{:.0} (mean {:.1}, {} samples), past the delay {:.0}/{:.0}/{:.0} (mean {:.1}); \
-         CPU server {} / client {} cores",
+         CPU server / client {} cores",
         r.conversations,
         f.asked,
         f.send_errors,
@@ -142,8 +140,7 @@ pub fn line(r: &Report) -> String {
         f.overdue.p99,
         f.overdue.max,
         f.overdue_mean,
-        cores(r.cpu_cores.0),
-        cores(r.cpu_cores.1),
+        cpu_cell(&r.cpu),
     )
 }
 
@@ -175,7 +172,7 @@ pub fn markdown(r: &Report) -> String {
     );
     let _ = writeln!(
         m,
-        "| {:.1} s | {} | {} / {} | {} | {} | {} | {:.0} / {:.0} / {:.0} ({:.1}) | {:.0} / {:.0} / {:.0} ({:.1}) | {} / {} |",
+        "| {:.1} s | {} | {} / {} | {} | {} | {} | {:.0} / {:.0} / {:.0} ({:.1}) | {:.0} / {:.0} / {:.0} ({:.1}) | {} |",
         r.delay.as_secs_f64(),
         r.workers
             .map_or_else(|| "n/a".to_owned(), |w| w.to_string()),
@@ -192,8 +189,7 @@ pub fn markdown(r: &Report) -> String {
         f.overdue.p99,
         f.overdue.max,
         f.overdue_mean,
-        cores(r.cpu_cores.0),
-        cores(r.cpu_cores.1),
+        cpu_cell(&r.cpu),
     );
     let met = f.total.count > 0 && f.replies == f.asked && f.total.p99 < TARGET.as_secs_f64();
     let _ = writeln!(

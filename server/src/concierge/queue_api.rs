@@ -13,9 +13,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::json_error;
 use crate::authz::Principal;
 use crate::credentials::Credentials;
+use crate::rest_error::RestError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -37,13 +37,17 @@ async fn depth(
     match creds.principal(&state.keys) {
         Ok(Principal::ServiceRole) => {}
         Ok(_) => {
-            return json_error(
+            return RestError::new(
                 StatusCode::FORBIDDEN,
                 "42501",
                 "the reply queue's depth is for the service role",
-            );
+            )
+            .into_response();
         }
-        Err(e) => return json_error(StatusCode::UNAUTHORIZED, "PGRST301", &e.to_string()),
+        Err(e) => {
+            return RestError::new(StatusCode::UNAUTHORIZED, "PGRST301", e.to_string())
+                .into_response();
+        }
     }
     let depths = async {
         let depth = state.db.reply_queue_depth().await?;
@@ -62,11 +66,12 @@ async fn depth(
         Ok((depth, Some(older))) => Json(json!({ "depth": depth, "older": older })).into_response(),
         Err(e) => {
             tracing::warn!("reading the reply queue's depth failed: {e}");
-            json_error(
+            RestError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "PGRST000",
                 "the reply queue could not be read",
             )
+            .into_response()
         }
     }
 }

@@ -113,7 +113,9 @@ replies_bench() {
     echo "process, µs clock), so it includes the configured wait for staff; the next column subtracts it. The queue"
     echo "is read every 250 ms (\`GET /api/concierge/queue?older_than_ms=$rc_reply_delay_ms\`, service role): its depth"
     echo "counts every question waiting, most of them still inside the wait for staff (by design); \"past the delay\""
-    echo "counts those due that no worker has answered yet, the backlog."
+    echo "counts those due that no worker has answered yet, the backlog. The concierge looks for due questions every"
+    echo "delay / 8, between 25 and 250 ms (250 ms at the default delay), so most of the time after the delay is"
+    echo "that polling period, not the composing of the reply."
     echo
     cat "$work/replies.md"
   } >"$work/replies-section.md"

@@ -107,6 +107,7 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
                         .clone()
                         .filter(|p| !p.trim().is_empty())
                         .map(|p| view! { <p class="event-card__price">{p}</p> })}
+                    {super::reserve::card_booking(&event, &title_id, now)}
                 </div>
                 {take_away
                     .map(|_| {

@@ -115,9 +115,19 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
             .rows
             .with(|rows| id.with_value(|id| rows.iter().find(|e| &e.id == id).cloned()))
     });
-    let snapshot = event.clone();
-    let places_left =
-        Memo::new(move |_| live.with(|l| l.as_ref().unwrap_or(&snapshot).places_left.unwrap_or(0)));
+    let snapshot = StoredValue::new(event.clone());
+    let places_left = Memo::new(move |_| {
+        live.with(|l| match l {
+            Some(e) => e.places_left.unwrap_or(0),
+            None => snapshot.with_value(|e| e.places_left.unwrap_or(0)),
+        })
+    });
+    let places_label = Memo::new(move |_| {
+        live.with(|l| match l {
+            Some(e) => booking::places(e),
+            None => snapshot.with_value(booking::places),
+        })
+    });
     let (min, max) = booking::party_bounds();
     let most = Memo::new(move |_| places_left.get().clamp(min, max));
 
@@ -161,14 +171,13 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
     let pending = action.pending();
     let value = action.value();
     let confirmed = Memo::new(move |_| value.with(|v| matches!(v, Some(Ok(_)))));
-    let shown_error = move || {
-        if pending.get() {
-            return None;
+    // A refusal shows until the guest changes something.
+    Effect::new(move |_| {
+        if let Some(Err(why)) = value.get() {
+            error.set(Some(why));
         }
-        error
-            .get()
-            .or_else(|| value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
-    };
+    });
+    let shown_error = move || error.get().filter(|_| !pending.get());
     let full = Memo::new(move |_| places_left.get() <= 0);
     // Fewer places than the party now: the stepper follows.
     Effect::new(move |_| {
@@ -223,12 +232,12 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
                 <strong>{title.get_value()}</strong>
                 <span>{when_text.get_value()}</span>
             </p>
-            <p class="reserve__places" data-testid="dialog-places" class:reserve__places--full=move || full.get()>
-                {move || match places_left.get() {
-                    n if n <= 0 => "Fully booked".to_owned(),
-                    1 => "1 place left".to_owned(),
-                    n => format!("{n} places left"),
-                }}
+            <p
+                class="reserve__places"
+                data-testid="dialog-places"
+                data-places=move || places_label.with(|p| p.as_ref().map(|p| p.state.as_str()))
+            >
+                {move || places_label.with(|p| p.as_ref().map(|p| p.text.clone()))}
             </p>
             <form class="reserve__form" on:submit=submit novalidate>
                 <label class="reserve__label" for="reserve-name">"Name for the booking"</label>
@@ -243,7 +252,10 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
                     enterkeyhint="next"
                     maxlength="120"
                     prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        name.set(event_target_value(&ev));
+                        error.set(None);
+                    }
                     data-testid="reserve-name"
                 />
                 <label class="reserve__label" for="reserve-room">"Room number"</label>
@@ -257,7 +269,10 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
                     enterkeyhint="done"
                     maxlength="20"
                     prop:value=move || room.get()
-                    on:input=move |ev| room.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        room.set(event_target_value(&ev));
+                        error.set(None);
+                    }
                     data-testid="reserve-room"
                 />
                 <fieldset class="reserve__party">
@@ -267,7 +282,7 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
                             class="stepper__button"
                             type="button"
                             aria-label="One guest fewer"
-                            disabled=move || (party.get() <= min)
+                            disabled={move || party.get() <= min}
                             on:click=move |_| party.update(|p| *p = (*p - 1).max(min))
                             data-testid="party-minus"
                         >
@@ -280,7 +295,7 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
                             class="stepper__button"
                             type="button"
                             aria-label="One guest more"
-                            disabled=move || (party.get() >= most.get())
+                            disabled={move || party.get() >= most.get()}
                             on:click=move |_| party.update(|p| *p = (*p + 1).min(most.get_untracked()))
                             data-testid="party-plus"
                         >

@@ -3,8 +3,7 @@
 //! events for their titles and places left), with a two-step cancel through
 //! `rpc/cancel_reservation` that gives the places back.
 
-use concierge_wire::Filter;
-use concierge_wire::config::AppConfig;
+use concierge_wire::filter::{Filter, FilterOp, FilterValue};
 use concierge_wire::model::EventRow;
 use concierge_wire::reservation::{Booked, ReservationRow, ReservationStatus};
 use leptos::prelude::*;
@@ -41,10 +40,12 @@ impl EventGroup {
         let e = self.event.as_ref()?;
         let cap = e.capacity?;
         let left = e.places_left.unwrap_or(0);
-        Some(format!(
-            "{left} of {cap} {} left",
-            if cap == 1 { "place" } else { "places" }
-        ))
+        let places = if cap == 1 { "place" } else { "places" };
+        Some(if left <= 0 {
+            format!("Fully booked · {cap} {places}")
+        } else {
+            format!("{left} of {cap} {places} left")
+        })
     }
 
     /// Guests booked (confirmed parties).
@@ -125,25 +126,26 @@ fn local_midnight(now_ms: f64) -> UnixSeconds {
     (d.get_time() / 1000.0) as UnixSeconds
 }
 
-/// An event's start as staff read it: their browser's local time.
-fn start_text(e: &EventRow) -> String {
+/// An event's start as staff read it, in their browser's local time: "Today · 19:00",
+/// "Sat Dec 06 · 20:00".
+fn start_text(e: &EventRow, now_ms: f64) -> String {
     let v = js_sys::Date::parse(&e.starts_at);
     if v.is_nan() {
         return String::new();
     }
-    let d = js_sys::Date::new(&v.into());
-    let day = String::from(d.to_date_string());
-    format!(
-        "{} · {:02}:{:02}",
-        day.rsplit_once(' ').map_or(day.as_str(), |(d, _)| d),
-        d.get_hours(),
-        d.get_minutes()
-    )
+    let day = |ms: f64| String::from(js_sys::Date::new(&ms.into()).to_date_string());
+    let (d, today) = (js_sys::Date::new(&v.into()), day(now_ms));
+    let date = day(v);
+    let label = if date == today {
+        "Today"
+    } else {
+        date.rsplit_once(' ').map_or(date.as_str(), |(d, _)| d)
+    };
+    format!("{label} · {:02}:{:02}", d.get_hours(), d.get_minutes())
 }
 
 #[component]
 pub fn TodaysReservations(auth: Auth) -> impl IntoView {
-    let config = expect_context::<AppConfig>();
     let backend = StoredValue::new(expect_context::<Backend>());
     let reservations = sync::use_live_query::<ReservationRow>(
         LiveQuerySpec::new("reservations")
@@ -152,9 +154,14 @@ pub fn TodaysReservations(auth: Auth) -> impl IntoView {
             // No `updated_at`: a cancellation is newer by its commit.
             .version_from_commit_timestamp(),
     );
+    // Every hotel's bookable events (`capacity >= 0`: not NULL): staff are not one hotel's.
     let events = sync::use_live_query::<EventRow>(
         LiveQuerySpec::new("events")
-            .filter(Filter::eq("hotel_id", &config.hotel_id))
+            .filter(Filter::new(
+                "capacity",
+                FilterOp::Gte,
+                FilterValue::One("0".into()),
+            ))
             .version_column("updated_at")
             .events(ChangeEvent::All)
             .deletes_by_key(),
@@ -205,7 +212,7 @@ pub fn TodaysReservations(auth: Auth) -> impl IntoView {
                 groups
                     .get()
                     .into_iter()
-                    .map(|g| view! { <Group g confirming busy act/> })
+                    .map(|g| view! { <Group g now=now.get_untracked() confirming busy act/> })
                     .collect_view()
             }}
             <Show when=move || loaded.get() && groups.with(Vec::is_empty)>
@@ -218,11 +225,16 @@ pub fn TodaysReservations(auth: Auth) -> impl IntoView {
 #[component]
 fn Group(
     g: EventGroup,
+    now: f64,
     confirming: RwSignal<Option<String>>,
     busy: RwSignal<Option<String>>,
     act: Callback<String>,
 ) -> impl IntoView {
-    let when = g.event.as_ref().map(start_text).unwrap_or_default();
+    let when = g
+        .event
+        .as_ref()
+        .map(|e| start_text(e, now))
+        .unwrap_or_default();
     let places = g.places_text();
     let guests = g.guests();
     let title = g.title();
@@ -387,7 +399,7 @@ mod tests {
         );
         assert_eq!(
             groups[1].places_text().as_deref(),
-            Some("0 of 1 place left")
+            Some("Fully booked · 1 place")
         );
         assert_eq!(groups[2].places_text(), None);
     }

@@ -143,6 +143,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
   // Only bookable events say anything about places.
   assert.equal(await places(a, ev.jazz.id).count(), 0);
   assert.equal(await card(a, ev.jazz.id).getByTestId('reserve-button').count(), 0);
+  await b.waitForTimeout(600); // let the cards' entrance settle for the picture
   await screenshot(b, 'reserve-card-places-left');
 
   // The dialog: labelled, modal, focus in the name field; Escape closes it and focus returns.
@@ -215,7 +216,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
   assert.deepEqual(rows.body.map((r) => [r.guest_name, r.party_size, r.status]).sort(),
     [['Asha Rao', 2, 'confirmed'], ['Lena Fischer', 1, 'confirmed'], ['Rahul Menon', 3, 'confirmed']]);
   const group = staff.locator(`[data-testid="resv-event"][data-event-id="${ev.tasting.id}"]`);
-  await group.getByTestId('resv-places').getByText('0 of 6 places left').waitFor({ timeout: 5000 });
+  await group.getByTestId('resv-places').getByText('Fully booked · 6 places').waitFor({ timeout: 5000 });
   await screenshot(staff, 'staff-reservations');
   await staffRow(staff, 'Rahul Menon').getByTestId('cancel-reservation').click();
   assert.match(await staffRow(staff, 'Rahul Menon').textContent(), /Cancel this booking\?/);
@@ -234,7 +235,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
 });
 
 test('the booking form and its data are wiped at the idle reset', async () => {
-  const idle = await startServer({ appConfig: { ...FAST, idle_timeout_ms: 2500, idle_warning_ms: 1500 } });
+  const idle = await startServer({ appConfig: { ...FAST, idle_timeout_ms: 4000, idle_warning_ms: 2000 } });
   try {
     const saved = ev;
     ev = await seed(idle);

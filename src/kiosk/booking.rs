@@ -4,9 +4,9 @@
 
 use concierge_wire::model::EventRow;
 use concierge_wire::reservation::{
-    Booked, BookingRefusal, MAX_GUEST_NAME_CHARS, MAX_ROOM_CHARS, PARTY_SIZE,
+    BookingRefusal, MAX_GUEST_NAME_CHARS, MAX_ROOM_CHARS, PARTY_SIZE,
 };
-use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::when::{UnixSeconds, parse_timestamp};
 use crate::http::{Backend, HttpError};
@@ -67,7 +67,7 @@ pub fn party_bounds() -> (i32, i32) {
 }
 
 /// `rpc/reserve`'s arguments, checked and trimmed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReserveArgs {
     pub event_id: String,
     pub guest_name: String,
@@ -121,19 +121,51 @@ pub fn check_form(
     })
 }
 
+/// What the confirmation shows of `rpc/reserve`'s answer (`concierge_wire::reservation::Booked`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub id: String,
+    pub party_size: i32,
+}
+
 /// `POST /rest/v1/rpc/reserve` as the guest's kiosk user (anyone with a key may book; the
 /// kiosk's token puts the call under that user's rate limit, not the whole lobby's).
+/// The body and the answer go through `serde_json::Value`, which the app already carries:
+/// no serde code of their own in the wasm.
 pub async fn reserve(
     backend: &Backend,
     access_token: &str,
     args: &ReserveArgs,
-) -> Result<Booked, HttpError> {
-    backend
+) -> Result<Confirmed, HttpError> {
+    let body = json!({
+        "event_id": args.event_id,
+        "guest_name": args.guest_name,
+        "room": args.room,
+        "party_size": args.party_size,
+    });
+    let text = backend
         .post("/rest/v1/rpc/reserve")
         .bearer(access_token)
-        .json(args)?
-        .fetch_json()
-        .await
+        .json(&body)?
+        .text()
+        .await?;
+    confirmed_from(&text)
+}
+
+/// Reads `rpc/reserve`'s answer.
+pub fn confirmed_from(text: &str) -> Result<Confirmed, HttpError> {
+    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    let id = v.get("id").and_then(Value::as_str);
+    let party = v.get("party_size").and_then(Value::as_i64);
+    match (id, party) {
+        (Some(id), Some(n)) => Ok(Confirmed {
+            id: id.to_owned(),
+            party_size: i32::try_from(n).unwrap_or(0),
+        }),
+        _ => Err(HttpError::Malformed(
+            "the booking's answer had no id".into(),
+        )),
+    }
 }
 
 /// What a guest reads when a booking did not go through.
@@ -343,6 +375,22 @@ mod tests {
             refusal_text(&odd, 1),
             "The booking did not go through (disk full)."
         );
+    }
+
+    #[test]
+    fn the_answer_gives_the_booking() {
+        let ok = confirmed_from(
+            r#"{"id":"r1","event_id":"e","party_size":2,"status":"confirmed",
+                "created_at":"2026-11-22T10:00:00.000Z","places_left":4}"#,
+        );
+        assert_eq!(
+            ok,
+            Ok(Confirmed {
+                id: "r1".into(),
+                party_size: 2
+            })
+        );
+        assert!(matches!(confirmed_from("{}"), Err(HttpError::Malformed(_))));
     }
 
     #[test]

@@ -7,10 +7,9 @@
 //! drops the form, what was typed and the confirmation with everything else of the guest's.
 
 use concierge_wire::model::EventRow;
-use concierge_wire::reservation::Booked;
 use leptos::prelude::*;
 
-use super::booking::{self, ReserveArgs};
+use super::booking::{self, Confirmed, ReserveArgs};
 use super::identity::GuestIdentity;
 use super::{Ambient, qr, tz, when};
 use crate::http::Backend;
@@ -400,7 +399,7 @@ fn Dialog(event: EventRow, booking: Booking, ambient: Ambient) -> impl IntoView 
 
 #[component]
 fn Confirmation(
-    booked: Booked,
+    booked: Confirmed,
     args: ReserveArgs,
     title: String,
     when_text: String,

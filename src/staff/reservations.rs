@@ -5,7 +5,7 @@
 
 use concierge_wire::filter::{Filter, FilterOp, FilterValue};
 use concierge_wire::model::EventRow;
-use concierge_wire::reservation::{Booked, ReservationRow, ReservationStatus};
+use concierge_wire::reservation::{ReservationRow, ReservationStatus};
 use leptos::prelude::*;
 use serde_json::json;
 
@@ -102,18 +102,16 @@ pub fn group_today(
 }
 
 /// `POST /rest/v1/rpc/cancel_reservation` as a staff member: the places go back to the event.
-pub async fn cancel(
-    backend: &Backend,
-    token: Option<String>,
-    id: &str,
-) -> Result<Booked, HttpError> {
+/// Its answer is not read: the lists follow the change live.
+pub async fn cancel(backend: &Backend, token: Option<String>, id: &str) -> Result<(), HttpError> {
     let token = token.ok_or(HttpError::SignedOut)?;
     backend
         .post("/rest/v1/rpc/cancel_reservation")
         .bearer(&token)
         .json(&json!({ "reservation_id": id }))?
-        .fetch_json()
+        .text()
         .await
+        .map(drop)
 }
 
 /// Local midnight of the browser's day containing `now_ms`, in Unix seconds.

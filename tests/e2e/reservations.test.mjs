@@ -143,6 +143,8 @@ test('two kiosks and the staff console follow every booking; refusals are explai
   // Only bookable events say anything about places.
   assert.equal(await places(a, ev.jazz.id).count(), 0);
   assert.equal(await card(a, ev.jazz.id).getByTestId('reserve-button').count(), 0);
+  // Animations run only in the page in front (several pages share the headless browser).
+  await b.bringToFront();
   await b.waitForTimeout(600); // let the cards' entrance settle for the picture
   await screenshot(b, 'reserve-card-places-left');
 

@@ -272,6 +272,9 @@ fn GuestSession(
                         .into_any()
                 }
             }}
+            <crate::conversation::kiosk::KioskAsk session_id=session_id.clone()
+                token=Callback::new(move |()| identity.access_token())
+                shown=Signal::derive(move || stage.get() == Stage::Explore)/>
             <countdown::IdleWarning idle total_ms=config.idle_warning_ms on_reset/>
             <p class="guest__session">
                 "Session " <code data-testid="session-id">{session_id.clone()}</code>

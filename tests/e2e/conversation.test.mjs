@@ -109,7 +109,7 @@ test('a customer and a staff member chat live (realtime); offline and lost answe
     assert.equal(await customer.getByTestId('banner-unread').isHidden(), true);
 
     await staff.setViewportSize({ width: 1440, height: 1000 });
-    await screenshot(staff, 'conversation-staff');
+    await screenshot(staff, 'conversation-staff', { fullPage: true });
 
     // Offline: the message waits, then goes out once when the connection is back.
     const ctx = customer.context();
@@ -151,8 +151,7 @@ test('a customer and a staff member chat live (realtime); offline and lost answe
     await customer.getByTestId('conversation').scrollIntoViewIfNeeded();
     const overflow = await customer.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scroll at 360 px (overflow ${overflow}px)`);
-    await customer.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(customer, 'conversation-phone');
+    await screenshot(customer, 'conversation-phone', { fullPage: true });
 
     const expected = /Failed to load resource|ERR_INTERNET_DISCONNECTED|status of 409|WebSocket|poll failed/;
     for (const p of [customer, staff]) assert.deepEqual(p.consoleErrors.filter((e) => !expected.test(e)), [], 'no console errors');

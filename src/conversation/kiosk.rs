@@ -10,41 +10,69 @@ use leptos::prelude::*;
 
 use super::{ConversationPanel, Sender, use_chat};
 
-/// `token`: the guest's current access token. `shown`: whether the guest is past the attract
-/// screen (the button shows only then).
+/// Whether the guest's conversation sheet is open: made by the guest's screen
+/// ([`provide_ask`]), opened by [`AskButton`] in the kiosk's header, shown by [`KioskAsk`].
+#[derive(Clone, Copy)]
+struct Ask {
+    open: RwSignal<bool>,
+}
+
+/// Makes the open state for the current guest (call it in the guest's owner, before its view).
+pub fn provide_ask() {
+    provide_context(Ask {
+        open: RwSignal::new(false),
+    });
+}
+
+/// "Ask the concierge", for the kiosk's header (beside *Start over*): in the flow of the page,
+/// so it never covers a card.
+#[component]
+pub fn AskButton() -> impl IntoView {
+    let Some(ask) = use_context::<Ask>() else {
+        return ().into_any();
+    };
+    let open = ask.open;
+    view! {
+        <button class="button kiosk-ask__open" type="button" data-testid="ask-concierge"
+            aria-expanded=move || open.get().to_string() aria-controls="kiosk-chat"
+            on:click=move |_| open.update(|o| *o = !*o)>
+            <span class="kiosk-ask__dot" aria-hidden="true"></span>
+            "Ask the concierge"
+        </button>
+    }
+    .into_any()
+}
+
+/// The conversation sheet. `token`: the guest's current access token. `shown`: whether the
+/// guest is past the attract screen.
 #[component]
 pub fn KioskAsk(
     session_id: String,
     token: Callback<(), Option<String>>,
     shown: Signal<bool>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let Some(Ask { open }) = use_context::<Ask>() else {
+        leptos::logging::error!("KioskAsk: provide_ask() was not called for this guest");
+        return ().into_any();
+    };
     // Subscribed on the first open only (most guests never ask), then kept while the guest is
     // here: closing the sheet must not drop a message still on its way.
     let opened = Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || open.get());
     let session_id = StoredValue::new(session_id);
     view! {
-        <div class="kiosk-ask" hidden=move || !shown.get()>
-            <button class="button kiosk-ask__open" type="button" data-testid="ask-concierge"
-                aria-expanded=move || open.get().to_string() aria-controls="kiosk-chat"
-                hidden=move || open.get()
-                on:click=move |_| open.set(true)>
-                <span class="kiosk-ask__dot" aria-hidden="true"></span>
-                "Ask the concierge"
-            </button>
-            <section id="kiosk-chat" class="kiosk-chat" aria-label="Ask the concierge"
-                data-testid="kiosk-chat" hidden=move || !open.get()>
-                <button class="button button--ghost kiosk-chat__close" type="button"
-                    data-testid="kiosk-chat-close" on:click=move |_| open.set(false)>"Close"</button>
-                {move || opened.get().then(|| {
-                    let chat = use_chat(session_id.get_value(), AuthorRole::Customer, Sender::Kiosk(token));
-                    view! {
-                        <ConversationPanel chat title="Ask the concierge".to_owned()
-                            placeholder="Ask anything: tonight's music, a table for two, a taxi…"
-                            empty_text="Ask us anything. The concierge answers in a few seconds; a member of staff follows up."/>
-                    }
-                })}
-            </section>
-        </div>
+        <section id="kiosk-chat" class="kiosk-chat" aria-label="Ask the concierge"
+            data-testid="kiosk-chat" hidden=move || !(open.get() && shown.get())>
+            <button class="button button--ghost kiosk-chat__close" type="button"
+                data-testid="kiosk-chat-close" on:click=move |_| open.set(false)>"Close"</button>
+            {move || opened.get().then(|| {
+                let chat = use_chat(session_id.get_value(), AuthorRole::Customer, Sender::Kiosk(token));
+                view! {
+                    <ConversationPanel chat title="Ask the concierge".to_owned()
+                        placeholder="Ask anything: tonight's music, a table for two, a taxi…"
+                        empty_text="Ask us anything. The concierge answers in a few seconds; a member of staff follows up."/>
+                }
+            })}
+        </section>
     }
+    .into_any()
 }

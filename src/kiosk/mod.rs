@@ -159,6 +159,7 @@ fn GuestSession(
 ) -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let owner = Owner::current();
+    crate::conversation::kiosk::provide_ask();
 
     let stage = RwSignal::new(Stage::Attract);
     let search = RwSignal::new(SearchState::Idle);

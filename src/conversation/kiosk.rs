@@ -59,9 +59,28 @@ pub fn KioskAsk(
     // here: closing the sheet must not drop a message still on its way.
     let opened = Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || open.get());
     let session_id = StoredValue::new(session_id);
+    // Opening puts the caret in the text field (the guest asked to write); closing, by the
+    // button or Escape, returns focus to "Ask the concierge".
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if was_open.is_some_and(|w| w != now) {
+            let selector = if now {
+                "#kiosk-chat textarea"
+            } else {
+                "[data-testid=ask-concierge]"
+            };
+            request_animation_frame(move || focus_first(selector));
+        }
+        now
+    });
     view! {
         <section id="kiosk-chat" class="kiosk-chat" aria-label="Ask the concierge"
-            data-testid="kiosk-chat" hidden=move || !(open.get() && shown.get())>
+            data-testid="kiosk-chat" hidden=move || !(open.get() && shown.get())
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    open.set(false);
+                }
+            }>
             <button class="button button--ghost kiosk-chat__close" type="button"
                 data-testid="kiosk-chat-close" on:click=move |_| open.set(false)>"Close"</button>
             {move || opened.get().then(|| {
@@ -75,4 +94,17 @@ pub fn KioskAsk(
         </section>
     }
     .into_any()
+}
+
+/// Focuses the first element matching `selector`, if any.
+fn focus_first(selector: &str) {
+    use wasm_bindgen::JsCast;
+    let el = document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = el {
+        let _ = el.focus();
+    }
 }

@@ -195,6 +195,8 @@ test('the concierge answers an unanswered kiosk question; the idle reset wipes t
     await page.getByTestId('attract').click({ position: { x: 200, y: 300 } });
     await page.getByTestId('ask-concierge').click();
     const sheet = page.getByTestId('kiosk-chat');
+    // The caret is in the text field at once.
+    await page.waitForFunction(() => document.activeElement?.matches('#kiosk-chat textarea'), null, { timeout: 3000 });
     await send(sheet, 'Is there any live music tonight?');
     await stored(sheet, 'live music tonight').waitFor({ timeout: 5000 });
     const answer = sheet.locator('[data-testid="message"][data-author="concierge"]');
@@ -203,6 +205,14 @@ test('the concierge answers an unanswered kiosk question; the idle reset wipes t
     assert.ok((await answer.getByTestId('message-body').textContent()).length > 20, 'a real answer');
     assert.equal(await answer.count(), 1, 'answered once');
     await screenshot(page, 'conversation-kiosk');
+
+    // Escape closes the sheet and gives focus back to the button; reopening keeps the lines.
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'hidden', timeout: 2000 });
+    await page.waitForFunction(() => document.activeElement?.dataset.testid === 'ask-concierge', null, { timeout: 3000 });
+    await page.keyboard.press('Enter');
+    await sheet.waitFor({ state: 'visible', timeout: 2000 });
+    assert.equal(await sheet.getByTestId('message').count(), 2, 'the question and its answer, still there');
 
     // Start over: a new guest, a new kiosk user, an empty conversation.
     await page.getByRole('button', { name: 'Start over' }).first().click();

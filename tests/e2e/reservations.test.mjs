@@ -260,3 +260,23 @@ test('the booking form and its data are wiped at the idle reset', async () => {
     await idle.dispose();
   }
 });
+
+test('out of the box, the demo catalogue has bookable events, one nearly full', async () => {
+  const demo = await startServer({ appConfig: { poll_base_ms: 1000, poll_max_ms: 2000 } });
+  try {
+    const page = await newPage(browser, LANDSCAPE);
+    await page.goto(`${demo.baseUrl}/kiosk`);
+    await page.getByRole('button', { name: 'Tap to start' }).click();
+    await page.getByRole('button', { name: 'Art & culture' }).click();
+    const walk = page.getByTestId('event-card').filter({ hasText: 'Guided walk: Bangalore Palace' });
+    await walk.getByTestId('places-left').getByText('2 places left').waitFor({ timeout: 10000 });
+    assert.equal(await walk.getByTestId('reserve-button').isVisible(), true);
+    await walk.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(600);
+    await screenshot(page, 'reserve-demo-nearly-full');
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  } finally {
+    await demo.dispose();
+  }
+});

@@ -219,6 +219,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
     [['Asha Rao', 2, 'confirmed'], ['Lena Fischer', 1, 'confirmed'], ['Rahul Menon', 3, 'confirmed']]);
   const group = staff.locator(`[data-testid="resv-event"][data-event-id="${ev.tasting.id}"]`);
   await group.getByTestId('resv-places').getByText('Fully booked · 6 places').waitFor({ timeout: 5000 });
+  await group.scrollIntoViewIfNeeded();
   await screenshot(staff, 'staff-reservations');
   await staffRow(staff, 'Rahul Menon').getByTestId('cancel-reservation').click();
   assert.match(await staffRow(staff, 'Rahul Menon').textContent(), /Cancel this booking\?/);
@@ -228,6 +229,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
   await group.getByTestId('resv-places').getByText('3 of 6 places left').waitFor({ timeout: 5000 });
   await waitPlaces(a, ev.tasting.id, '3 places left');
   await waitPlaces(b, ev.tasting.id, '3 places left', 8000);
+  await group.scrollIntoViewIfNeeded();
   await screenshot(staff, 'staff-reservations-cancelled');
 
   for (const p of [a, staff]) assert.deepEqual(p.consoleErrors, []);

@@ -83,6 +83,13 @@ impl Identities {
         self.claim(&token, session).await?;
         Ok(token)
     }
+
+    /// A new identity that owns a new session: (its access token, the session id).
+    pub async fn new_kiosk(&self) -> Result<(String, String), IdentityError> {
+        let session = uuid::Uuid::new_v4().to_string();
+        let token = self.kiosk(&session).await?;
+        Ok((token, session))
+    }
 }
 
 async fn checked(res: reqwest::Response, step: &'static str) -> Result<String, IdentityError> {

@@ -107,6 +107,13 @@ impl Api {
         Ok(who.access_token.to_string())
     }
 
+    /// A new kiosk user that owns a new session: (its access token, the session id).
+    pub async fn new_kiosk(&self) -> Result<(String, String), IdentityError> {
+        let session = uuid::Uuid::new_v4().to_string();
+        let token = self.kiosk(&session).await?;
+        Ok((token, session))
+    }
+
     /// `n` kiosk users signed in with at most `concurrency` sign-ups in flight; the first
     /// failure ends it.
     pub async fn sign_in_many(

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
 use super::Ctx;
-use super::tally::{Tally, http_kind};
+use super::tally::Tally;
 use crate::clock::now_us;
 
 /// Attacker identities, each with its own kiosk conversation of long messages to search.
@@ -60,10 +60,9 @@ pub async fn prepare_patterns(ctx: &Ctx) -> Result<Vec<PatternAttacker>, String>
     let body = format!(r#""body":"{}""#, "a".repeat(BODY_CHARS));
     let mut out = Vec::new();
     for _ in 0..PATTERN_ATTACKERS {
-        let session = uuid::Uuid::new_v4().to_string();
-        let token = ctx
+        let (token, session) = ctx
             .identities
-            .kiosk(&session)
+            .new_kiosk()
             .await
             .map_err(|e| format!("attacker identity: {e}"))?;
         let mut writes = Vec::new();
@@ -171,19 +170,9 @@ pub async fn sign_in_flood(ctx: Ctx, tally: Arc<Tally>, stop: watch::Receiver<bo
     }
 }
 
-/// Sends one attack request and counts the answer.
+/// Sends one attack request now and counts the answer.
 async fn send(tally: &Tally, req: reqwest::RequestBuilder) {
-    tally.sent();
-    let t0 = now_us();
-    match req.send().await {
-        Ok(res) => {
-            let status = res.status().as_u16();
-            let body = res.text().await.unwrap_or_default();
-            tally.answered_after(now_us().saturating_sub(t0));
-            tally.note(http_kind(status, &body));
-        }
-        Err(e) => tally.note(if e.is_timeout() { "timeout" } else { "error" }),
-    }
+    tally.request(req, now_us()).await;
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! over REST. Both paced open-loop, well inside the per-user limits, so nothing of theirs is
 //! refused and a slow answer does not hold back the next request.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -16,7 +15,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Ctx;
-use super::tally::{Tally, TallySnapshot, http_kind};
+use super::tally::{Tally, TallySnapshot};
 use crate::clock::now_us;
 use crate::shared::take_all;
 use crate::socket::join_frame;
@@ -103,10 +102,9 @@ impl Probe {
     pub async fn start(ctx: &Ctx) -> Result<Probe, String> {
         let mut ids = Vec::new();
         for _ in 0..PROBES {
-            let session = uuid::Uuid::new_v4().to_string();
-            let token = ctx
+            let (token, session) = ctx
                 .identities
-                .kiosk(&session)
+                .new_kiosk()
                 .await
                 .map_err(|e| format!("probe identity: {e}"))?;
             ids.push(Identity { token, session });
@@ -153,46 +151,35 @@ impl Probe {
         let mut tasks = Vec::new();
         for (i, id) in self.ids.iter().enumerate() {
             let offset = WRITE_EVERY.mul_f64(i as f64 / self.ids.len() as f64);
-            let (http, url, anon) = (ctx.http.clone(), ctx.url.clone(), ctx.anon_key.clone());
-            let (token, session, writes) = (id.token.clone(), id.session.clone(), writes.clone());
+            let (http, url, session) = (ctx.http.clone(), ctx.url.clone(), id.session.clone());
             let write = move |sent: u64| {
                 let body =
                     format!(r#"{{"session_id":"{session}","body":"{MARK}{phase}:{sent}:{i}"}}"#);
-                let req = http
-                    .post(format!("{url}/rest/v1/messages"))
-                    .header("apikey", &*anon)
-                    .bearer_auth(&token)
+                http.post(format!("{url}/rest/v1/messages"))
                     .header("Content-Type", "application/json")
                     .header("Prefer", "return=minimal")
-                    .body(body);
-                let writes = writes.clone();
-                async move { answer(&writes, req, sent).await }
+                    .body(body)
             };
             let pace = Pace {
                 start: start + offset,
                 every: WRITE_EVERY,
                 deadline,
             };
-            tasks.push(tokio::spawn(open_loop(pace, write)));
+            let who = (ctx.anon_key.clone(), id.token.clone(), writes.clone());
+            tasks.push(tokio::spawn(open_loop(pace, who, write)));
         }
         for r in 0..READERS {
             let offset = READ_EVERY.mul_f64(r as f64 / READERS as f64);
-            let (http, url, anon) = (ctx.http.clone(), ctx.url.clone(), ctx.anon_key.clone());
-            let (token, reads) = (self.ids[r % self.ids.len()].token.clone(), reads.clone());
-            let read = move |sent: u64| {
-                let req = http
-                    .get(format!("{url}{READ_PATH}"))
-                    .header("apikey", &*anon)
-                    .bearer_auth(&token);
-                let reads = reads.clone();
-                async move { answer(&reads, req, sent).await }
-            };
+            let (http, url) = (ctx.http.clone(), ctx.url.clone());
+            let read = move |_sent: u64| http.get(format!("{url}{READ_PATH}"));
             let pace = Pace {
                 start: start + offset,
                 every: READ_EVERY,
                 deadline,
             };
-            tasks.push(tokio::spawn(open_loop(pace, read)));
+            let token = self.ids[r % self.ids.len()].token.clone();
+            let who = (ctx.anon_key.clone(), token, reads.clone());
+            tasks.push(tokio::spawn(open_loop(pace, who, read)));
         }
         for t in tasks {
             let _ = t.await;
@@ -222,37 +209,27 @@ struct Pace {
     deadline: Instant,
 }
 
-/// Open loop: each request is spawned at its time whether or not the earlier ones have been
-/// answered, so a slow answer neither delays nor hides the next request (the phase ends on
-/// time and every request's latency is its own). Returns once all are answered.
-async fn open_loop<F, Fut>(pace: Pace, send: F)
+/// Open loop: each request (`request(sent_us)`, sent with the anon key and the user token of
+/// `who`, its answer counted in `who`'s tally) goes out at its time whether or not the earlier
+/// ones have been answered, so a slow answer neither delays nor hides the next request (the
+/// phase ends on time and every request's latency is its own). Returns once all are answered.
+async fn open_loop<F>(pace: Pace, who: (Arc<str>, String, Arc<Tally>), request: F)
 where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
+    F: Fn(u64) -> reqwest::RequestBuilder,
 {
+    let (anon, token, tally) = who;
     let mut at = pace.start;
     let mut in_flight = Vec::new();
     while at < pace.deadline {
         sleep_until(at).await;
         at += pace.every;
-        in_flight.push(tokio::spawn(send(now_us())));
+        let sent = now_us();
+        let req = request(sent).header("apikey", &*anon).bearer_auth(&token);
+        let tally = tally.clone();
+        in_flight.push(tokio::spawn(async move { tally.request(req, sent).await }));
     }
     for t in in_flight {
         let _ = t.await;
-    }
-}
-
-/// Sends `req`, counting its answer's kind and its latency from `sent_us`.
-async fn answer(tally: &Tally, req: reqwest::RequestBuilder, sent_us: u64) {
-    tally.sent();
-    match req.send().await {
-        Ok(res) => {
-            let status = res.status().as_u16();
-            let body = res.text().await.unwrap_or_default();
-            tally.answered_after(now_us().saturating_sub(sent_us));
-            tally.note(http_kind(status, &body));
-        }
-        Err(e) => tally.note(if e.is_timeout() { "timeout" } else { "error" }),
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
+use crate::clock::now_us;
 use crate::shared::take_all;
 use crate::stats::Summary;
 
@@ -43,6 +44,21 @@ impl Tally {
     pub fn answered_after(&self, us: u64) {
         if let Ok(mut v) = self.answer_us.lock() {
             v.push(us);
+        }
+    }
+
+    /// Sends `req`, counting its answer's kind and its latency from `sent_us` (the request's
+    /// scheduled or actual send time).
+    pub async fn request(&self, req: reqwest::RequestBuilder, sent_us: u64) {
+        self.sent();
+        match req.send().await {
+            Ok(res) => {
+                let status = res.status().as_u16();
+                let body = res.text().await.unwrap_or_default();
+                self.answered_after(now_us().saturating_sub(sent_us));
+                self.note(http_kind(status, &body));
+            }
+            Err(e) => self.note(if e.is_timeout() { "timeout" } else { "error" }),
         }
     }
 

@@ -60,11 +60,15 @@ ensure_node_package() {
   fi
 }
 
-# Release build of the app (wasm-opt -Oz) into $DIST.
+# Release build of the app (wasm-opt -Oz) into $DIST: every page from index.html, and the
+# kiosk's own smaller build (kiosk.html, src/bin/kiosk.rs) into $DIST/kiosk/, which
+# concierge-server serves at /kiosk.
 build_app() {
   log "building the app (release, wasm-opt -Oz)"
   (cd "$ROOT" && cargo fetch --quiet && trunk build --release --dist "$DIST" >&2) || return 1
+  (cd "$ROOT" && trunk build --release --dist "$DIST/kiosk" --public-url /kiosk/ kiosk.html >&2) || return 1
   precompress "$DIST"
+  precompress "$DIST/kiosk"
 }
 
 # Brotli 11 and gzip -9 twins of the app's text and wasm files, made once per build, so that

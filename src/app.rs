@@ -13,8 +13,47 @@ use crate::session::SessionPage;
 use crate::staff::StaffPage;
 use crate::sync::provide_sync_engine;
 
+/// The pages a build of the app carries, chosen once at the root by a plain function pointer so
+/// the linker can drop every page it never names: the full app ([`all_pages`]) carries all of
+/// them; the kiosk binary (`src/bin/kiosk.rs`, served at `/kiosk`) carries only
+/// [`kiosk_only`], so a kiosk loads none of the sign-in, session or staff code.
+pub type Pages = fn(Route) -> AnyView;
+
+/// Every page; the sign-ins (`Accounts`) are started only for the pages that sign in.
+pub fn all_pages(route: Route) -> AnyView {
+    match route {
+        Route::Kiosk => view! { <KioskPage/> }.into_any(),
+        Route::Session => {
+            provide_accounts();
+            view! { <SessionPage/> }.into_any()
+        }
+        Route::Staff => {
+            provide_accounts();
+            view! { <StaffPage/> }.into_any()
+        }
+        Route::NotFound => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// The kiosk alone (the kiosk signs in anonymously on its own, without `Accounts`).
+pub fn kiosk_only(route: Route) -> AnyView {
+    match route {
+        Route::Kiosk => view! { <KioskPage/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+fn provide_accounts() {
+    Accounts::provide(
+        AuthApi {
+            backend: expect_context::<Backend>(),
+        },
+        expect_context(),
+    );
+}
+
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(pages: Pages) -> impl IntoView {
     // The configuration decides everything else (backend URL, key, intervals), so nothing
     // renders until it is known; a failure gets a screen of its own rather than a blank page.
     // A signal filled once by a task, not a `LocalResource` under `Suspense`: the one async
@@ -25,32 +64,22 @@ pub fn App() -> impl IntoView {
     });
     move || match config.get() {
         None => view! { <BootScreen/> }.into_any(),
-        Some(Ok(cfg)) => view! { <Configured config=cfg/> }.into_any(),
+        Some(Ok(cfg)) => view! { <Configured config=cfg pages=pages/> }.into_any(),
         Some(Err(err)) => view! { <ConfigErrorScreen error=err/> }.into_any(),
     }
 }
 
 /// Everything below here may rely on these in context: `AppConfig`, `Backend`, the
-/// `SyncEngine` (one socket for the page, whichever route is shown) and `Accounts`.
+/// `SyncEngine` (one socket for the page, whichever route is shown); the pages that sign in
+/// also find `Accounts` (see [`all_pages`]).
 #[component]
-fn Configured(config: AppConfig) -> impl IntoView {
+fn Configured(config: AppConfig, pages: Pages) -> impl IntoView {
     let backend = Backend::from_config(&config);
-    let engine = provide_sync_engine(&config, backend.base.clone(), backend.anon_key.clone());
-    Accounts::provide(
-        AuthApi {
-            backend: backend.clone(),
-        },
-        engine,
-    );
+    provide_sync_engine(&config, backend.base.clone(), backend.anon_key.clone());
     provide_context(backend);
     provide_context(config);
     // One page per load: links between pages are ordinary loads (see `route`).
-    match route::current() {
-        Route::Kiosk => view! { <KioskPage/> }.into_any(),
-        Route::Session => view! { <SessionPage/> }.into_any(),
-        Route::Staff => view! { <StaffPage/> }.into_any(),
-        Route::NotFound => view! { <NotFound/> }.into_any(),
-    }
+    pages(route::current())
 }
 
 #[component]

@@ -15,8 +15,13 @@ pub mod staff;
 pub mod sync;
 
 /// Installs the panic hook (a panic in WebAssembly kills the page; at least say why in the
-/// console) and mounts the app on `<body>`.
+/// console) and mounts the app, with every page, on `<body>`.
 pub fn start() {
+    start_with(app::all_pages);
+}
+
+/// The same with the pages of one build (the kiosk binary passes [`app::kiosk_only`]).
+pub fn start_with(pages: app::Pages) {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(move || leptos::prelude::view! { <app::App pages=pages/> });
 }

@@ -90,8 +90,9 @@ export async function startServer({ bin, staticDir, workDir, appConfig }) {
   const keys = JSON.parse(execFileSync(bin, ['keys'], { env }).toString());
   const args = ['--addr', `127.0.0.1:${port}`, '--db', join(workDir, 'bench.db'),
     '--static-dir', staticDir, '--seed-demo', '--app-config', cfgPath,
-    // The React peer still reads kiosk_results with the anon key (our kiosk signs in).
-    '--legacy-anon-kiosk-reads', 'true'];
+    // Both kiosks sign in anonymously at every load (a new user per trial): room for many
+    // trials from one address.
+    '--anonymous-sign-up-burst', '100000', '--anonymous-sign-ups-per-hour', '1000000'];
   let output = '';
   const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => { output += d; });

@@ -49,6 +49,8 @@ pub struct Args {
     /// Soak mode: a shell command restarting the server on the same database after the soak
     /// SIGKILLs it (the kill-and-restart time); its last process must be the server (`exec`).
     pub restart_cmd: Option<String>,
+    /// Abuse mode: an ordinary client measured for this long without, then under, attack.
+    pub abuse: Option<Duration>,
 }
 
 pub const USAGE: &str =
@@ -68,6 +70,8 @@ pub const USAGE: &str =
   [--wal-limit-mib N]          soak: the server's WAL bound, for the verdict
   [--restart-cmd CMD]          soak: after the soak, SIGKILL the server and run `sh -c CMD`
                                (ending in `exec concierge-server …`); time until it serves
+  [--abuse SECS]               abuse: an ordinary client for SECS without, then SECS under an
+                               attack mix; each attack's refusals counted
 concierge-bench client [--help]  CPU cost of the app's sync core (no server; see its --help)";
 
 fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
@@ -113,6 +117,7 @@ impl Args {
             db: None,
             wal_limit_mib: None,
             restart_cmd: None,
+            abuse: None,
         };
         let mut it = argv.into_iter();
         while let Some(flag) = it.next() {
@@ -164,6 +169,11 @@ impl Args {
                 "--db" => a.db = Some(value()?),
                 "--wal-limit-mib" => a.wal_limit_mib = Some(parse_num(&flag, &value()?)?),
                 "--restart-cmd" => a.restart_cmd = Some(value()?),
+                "--abuse" => {
+                    a.abuse = Some(Duration::from_secs_f64(
+                        parse_num::<f64>(&flag, &value()?)?.max(1.0),
+                    ))
+                }
                 _ => return Err(ArgsError::Unknown(flag)),
             }
         }
@@ -217,6 +227,10 @@ mod tests {
         assert_eq!(s.soak, Some(Duration::from_secs(600)));
         assert_eq!(s.soak_interval, Duration::from_secs(30));
         assert_eq!(s.db.as_deref(), Some("/tmp/x.db"));
+        let ab = Args::parse(argv("--url u --anon-key a --service-key s --abuse 20"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(ab.abuse, Some(Duration::from_secs(20)));
         assert_eq!(
             a.ws_url(),
             "ws://127.0.0.1:1/realtime/v1/websocket?apikey=a&vsn=2.0.0"

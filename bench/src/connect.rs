@@ -1,5 +1,6 @@
-//! Connecting every socket (each joined to its own kiosk channel) and, on demand, joining the
-//! catalogue channel on all of them: the set-up both the measured runs and the soak share.
+//! Connecting every socket (each a kiosk identity of its own, as the app makes one, joined to
+//! its own kiosk channel) and, on demand, joining the catalogue channel on all of them: the
+//! set-up both the measured runs and the soak share.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -9,6 +10,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, sleep};
 
 use crate::args::Args;
+use crate::identity::Identities;
 use crate::shared::{Phase, Shared};
 use crate::socket;
 
@@ -48,16 +50,31 @@ pub struct Connected {
     pub connect_s: f64,
 }
 
-/// Connects `args.sockets` sockets, each joined to the kiosk channel of a fresh session, with at
-/// most `args.connect_concurrency` handshakes in flight; waits (up to 5 minutes) for all of them.
+/// Connects `args.sockets` sockets, each joined to the kiosk channel of a fresh session by a
+/// fresh kiosk identity (anonymous sign-up, claim), with at most `args.connect_concurrency`
+/// sign-ups and handshakes in flight; waits (up to 5 minutes) for all of them.
 pub async fn connect_all(args: &Args, shared: &Arc<Shared>) -> Connected {
     let sessions: Vec<Arc<str>> = (0..args.sockets)
         .map(|_| Arc::from(uuid::Uuid::new_v4().to_string()))
         .collect();
     println!(
-        "connecting {} sockets (≤{} handshakes in flight)…",
+        "signing up and connecting {} kiosk sockets (≤{} in flight)…",
         args.sockets, args.connect_concurrency
     );
+    let identities = match Identities::new(&args.url, &args.anon_key, args.connect_concurrency) {
+        Ok(i) => i,
+        Err(e) => {
+            let (phase, _) = watch::channel(Phase::Stop);
+            return Connected {
+                phase,
+                targets: Arc::default(),
+                ready: 0,
+                failed: args.sockets,
+                first_error: Some(e.to_string()),
+                connect_s: 0.0,
+            };
+        }
+    };
     let (phase_tx, phase_rx) = watch::channel(Phase::Kiosk);
     let gate = Arc::new(Semaphore::new(args.connect_concurrency));
     let first_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
@@ -65,32 +82,40 @@ pub async fn connect_all(args: &Args, shared: &Arc<Shared>) -> Connected {
     let ws_url: Arc<str> = args.ws_url().into();
     let start = Instant::now();
     for (i, session) in sessions.into_iter().enumerate() {
-        let (gate, shared, phase, url, first_error, ready) = (
+        let (gate, shared, phase, url, first_error, ready, identities) = (
             gate.clone(),
             shared.clone(),
             phase_rx.clone(),
             ws_url.clone(),
             first_error.clone(),
             ready_sessions.clone(),
+            identities.clone(),
         );
         tokio::spawn(async move {
             let Ok(permit) = gate.acquire_owned().await else {
                 return;
             };
-            match socket::connect(&url, &session, permit).await {
-                Ok(ws) => {
+            let joined = match identities.kiosk(&session).await {
+                Ok(token) => socket::connect(&url, &session, &token, permit)
+                    .await
+                    .map(|ws| (ws, token))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match joined {
+                Ok((ws, token)) => {
                     if let Ok(mut r) = ready.lock() {
                         r.push(session.clone());
                     }
                     shared.kiosk_ready.fetch_add(1, Ordering::SeqCst);
-                    socket::listen(ws, i, session, shared, phase).await;
+                    socket::listen(ws, i, session, token, shared, phase).await;
                 }
                 Err(e) => {
                     shared.failed.fetch_add(1, Ordering::SeqCst);
                     if let Ok(mut f) = first_error.lock()
                         && f.is_none()
                     {
-                        *f = Some(e.to_string());
+                        *f = Some(e);
                     }
                 }
             }

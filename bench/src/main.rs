@@ -1,16 +1,19 @@
 //! `concierge-bench`: a load client for concierge-server's realtime path.
 //!
-//! One tokio runtime; every WebSocket is a task. It connects N sockets (each joined to its own
-//! `kiosk_results` INSERT channel filtered by `session_id=eq.<uuid>`), measures the server's
+//! One tokio runtime; every WebSocket is a task. It connects N sockets (each a kiosk identity of
+//! its own, joined to its `kiosk_results` INSERT channel filtered by `session_id=eq.<uuid>`), measures the server's
 //! memory per connection, runs the kiosk-like workload (each change to one socket) at the given
 //! rates, joins a catalogue channel (`events`, every change) on every socket, runs the
 //! catalogue-like workload (each change to all sockets), then closes everything and exits.
-//! With `--soak SECS` it runs both workloads together for that long instead (see `soak`).
+//! With `--soak SECS` it runs both workloads together for that long instead (see `soak`); with
+//! `--abuse SECS` it measures an ordinary client without and under an attack mix (see `abuse`).
 
+mod abuse;
 mod args;
 mod client;
 mod clock;
 mod connect;
+mod identity;
 mod procinfo;
 mod report;
 mod shared;
@@ -72,6 +75,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(length) = args.abuse {
+        return match rt.block_on(abuse::run(args, length)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("concierge-bench --abuse: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let outcome = if args.soak.is_some() {
         rt.block_on(soak::run(args))
     } else {

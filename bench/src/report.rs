@@ -143,8 +143,10 @@ fn connections(setup: &Setup) -> String {
     let mut m = String::new();
     let _ = writeln!(
         m,
-        "Connections: {} of {} sockets connected and subscribed in {:.1} s ({} failed). \
-         Each run lasted {:.0} s.\n",
+        "Connections: {} of {} sockets connected and subscribed in {:.1} s ({} failed), each \
+         as its own kiosk identity as the app makes one (an anonymous sign-up that claims the \
+         socket's session; that token joins the channel), the sign-ups included. Each run \
+         lasted {:.0} s.\n",
         setup.sockets_ready,
         setup.sockets_requested,
         setup.connect_s,

@@ -1,5 +1,6 @@
-//! One realtime client socket: connect, join its kiosk channel, then listen (and heartbeat) as a
-//! light task until told to stop. Change frames are recognised by the markers the writers put in
+//! One realtime client socket: connect, join its kiosk channel with its kiosk identity's token
+//! (as the app does: the bare anon key watches no kiosk's results), then listen (and heartbeat)
+//! as a light task until told to stop. Change frames are recognised by the markers the writers put in
 //! the rows, with substring search instead of a JSON parse: 10,000 copies of every catalogue
 //! change go through here on the same two cores as the server.
 
@@ -39,9 +40,10 @@ pub enum SocketError {
     Refused(String),
 }
 
-fn join_frame(join_ref: &str, topic: &str, binding: &str) -> String {
+/// A `phx_join` as supabase-js sends it; `token` is the user's access token it carries.
+pub fn join_frame(join_ref: &str, topic: &str, binding: &str, token: &str) -> String {
     format!(
-        r#"["{join_ref}","{join_ref}","{topic}","phx_join",{{"config":{{"broadcast":{{"ack":false,"self":false}},"presence":{{"key":"","enabled":false}},"postgres_changes":[{binding}],"private":false}}}}]"#
+        r#"["{join_ref}","{join_ref}","{topic}","phx_join",{{"config":{{"broadcast":{{"ack":false,"self":false}},"presence":{{"key":"","enabled":false}},"postgres_changes":[{binding}],"private":false}},"access_token":"{token}"}}]"#
     )
 }
 
@@ -220,10 +222,12 @@ async fn await_subscribed(ws: &mut Ws, topic: &str) -> Result<(), SocketError> {
     }
 }
 
-/// Connects and joins the kiosk channel. Holds `permit` only for the handshake.
+/// Connects and joins the kiosk channel as the identity holding `token` (which claimed
+/// `session`). Holds `permit` only for the handshake.
 pub async fn connect(
     url: &str,
     session: &str,
+    token: &str,
     permit: OwnedSemaphorePermit,
 ) -> Result<Ws, SocketError> {
     let (mut ws, _resp) = timeout(
@@ -237,7 +241,7 @@ pub async fn connect(
     .await
     .map_err(|_| SocketError::Timeout("connect"))??;
     ws.send(Message::Text(
-        join_frame("1", "realtime:kiosk", &kiosk_binding(session)).into(),
+        join_frame("1", "realtime:kiosk", &kiosk_binding(session), token).into(),
     ))
     .await?;
     await_subscribed(&mut ws, "realtime:kiosk").await?;
@@ -250,6 +254,7 @@ pub async fn listen(
     mut ws: Ws,
     index: usize,
     session: Arc<str>,
+    token: String,
     shared: Arc<Shared>,
     mut phase: watch::Receiver<Phase>,
 ) {
@@ -299,7 +304,7 @@ pub async fn listen(
         match now {
             Phase::JoinCatalogue if !catalogue_joined => {
                 catalogue_joined = true;
-                let frame = join_frame("2", "realtime:catalogue", CATALOGUE_BINDING);
+                let frame = join_frame("2", "realtime:catalogue", CATALOGUE_BINDING, &token);
                 if ws.send(Message::Text(frame.into())).await.is_err() {
                     shared.dropped.fetch_add(1, Ordering::Relaxed);
                     return;

@@ -101,19 +101,6 @@ pub struct ServeArgs {
         global = true
     )]
     pub access_token_ttl_secs: u64,
-    /// OFF by default, and not for production: lets the bare anon key read `kiosk_results` of
-    /// one session named with `session_id=eq.<id>` (REST and realtime), as kiosks did before
-    /// they signed in anonymously. The app's kiosk no longer needs it (it reads as the kiosk
-    /// identity that claimed the session); only clients that still subscribe with the anon key
-    /// do (the load benchmark's sockets and its React comparison peer).
-    #[arg(
-        long,
-        env = "CONCIERGE_LEGACY_ANON_KIOSK_READS",
-        default_value_t = false,
-        action = clap::ArgAction::Set,
-        global = true
-    )]
-    pub legacy_anon_kiosk_reads: bool,
     /// Anonymous sign-ups (kiosk identities) allowed per client address and hour, refilled
     /// continuously; 0 disables anonymous sign-ins.
     #[arg(

@@ -44,15 +44,14 @@ pub enum TokenError {
     Invalid(String),
 }
 
-/// Signs and verifies tokens with one secret, and says what the bare anon key may do on this
-/// server (every principal is made from a token and these keys, so the setting reaches REST,
-/// the search and realtime alike).
+/// Signs and verifies tokens with one secret, and remembers the signed-out auth sessions
+/// (every principal is made from a token and these keys, so a sign-out reaches REST, the
+/// search and realtime alike).
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    legacy_anon_kiosk_reads: bool,
     signed_out: Arc<SignedOut>,
 }
 
@@ -116,20 +115,8 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
-            legacy_anon_kiosk_reads: false,
             signed_out: Arc::default(),
         }
-    }
-
-    /// Lets the bare anon key read `kiosk_results` pinned to one `session_id`, as kiosks did
-    /// before they had an identity of their own (`--legacy-anon-kiosk-reads`, off by default).
-    pub fn with_legacy_anon_kiosk_reads(mut self, on: bool) -> Keys {
-        self.legacy_anon_kiosk_reads = on;
-        self
-    }
-
-    pub fn legacy_anon_kiosk_reads(&self) -> bool {
-        self.legacy_anon_kiosk_reads
     }
 
     /// The signed-out auth sessions, shared by every clone of these keys (REST, realtime and

@@ -109,14 +109,7 @@ fn load_app_config(args: &ServeArgs, keys: &Keys) -> Result<Value, StartError> {
 pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
     let secret = args.resolve_secret()?;
     log_secret_source(&secret.source, &args.db);
-    let keys = Arc::new(
-        Keys::new(&secret.secret).with_legacy_anon_kiosk_reads(args.legacy_anon_kiosk_reads),
-    );
-    if args.legacy_anon_kiosk_reads {
-        tracing::warn!(
-            "--legacy-anon-kiosk-reads is on: the anon key reads any kiosk's results by session id"
-        );
-    }
+    let keys = Arc::new(Keys::new(&secret.secret));
     let app_config_value = load_app_config(args, &keys)?;
     let hotel_id = app_config_value
         .get("hotel_id")

@@ -1,10 +1,12 @@
 //! Kiosk identities end to end (issue 15): an anonymous sign-up, a claimed session, a search,
 //! and only that kiosk reads the results, over REST and realtime. Also the abuse limit on
-//! anonymous sign-ups, and the opt-in `--legacy-anon-kiosk-reads` switch (off by default).
+//! anonymous sign-ups, and the removed `--legacy-anon-kiosk-reads` switch (now refused).
 
 mod common;
 
+use clap::Parser;
 use common::{SECRET, TestServer};
+use concierge_server::cli::Cli;
 use concierge_server::jwt::Keys;
 use concierge_wire::phoenix::{Event, Vsn};
 use serde_json::{Value, json};
@@ -270,11 +272,38 @@ async fn anonymous_sign_ups_are_rate_limited_per_address() {
     );
 }
 
-/// Opt-in only (for clients that still subscribe with the anon key): with the switch on, the
-/// bare anon key reads one named session's results, and only a named one.
+/// The anon key's old reading right (`--legacy-anon-kiosk-reads`, a session id as the
+/// capability) is gone, switch and all: the server refuses the flag as an unknown argument, in
+/// its parser and as a binary, rather than starting with a setting it no longer has.
+#[test]
+fn the_removed_legacy_anon_switch_is_refused_as_an_unknown_argument() {
+    let parsed = Cli::try_parse_from(["concierge-server", "--legacy-anon-kiosk-reads", "true"]);
+    let e = parsed.expect_err("the flag must be refused");
+    assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument, "{e}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("t.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_concierge-server"))
+        .args(["--addr", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .args(["--legacy-anon-kiosk-reads", "true"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run concierge-server");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // clap's exit status for a usage error, and its message naming the flag.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--legacy-anon-kiosk-reads'"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "refused before opening the database");
+}
+
+/// Naming a session is not a capability: the bare anon key reads no kiosk's results over
+/// REST, even the one session it names and even right after searching for it.
 #[tokio::test]
-async fn the_legacy_switch_keeps_anon_pinned_reads_only_when_turned_on() {
-    let s = TestServer::start(&["--legacy-anon-kiosk-reads", "true"]).await;
+async fn the_anon_key_reads_no_named_session() {
+    let s = TestServer::start(&[]).await;
     catalogue(&s).await;
     let c = call(
         &s,
@@ -293,25 +322,10 @@ async fn the_legacy_switch_keeps_anon_pinned_reads_only_when_turned_on() {
         Value::Null,
     )
     .await;
-    assert_eq!(c.body.as_array().map(Vec::len), Some(1), "{}", c.body);
-    let c = call(
-        &s,
-        reqwest::Method::GET,
-        "/rest/v1/kiosk_results",
-        None,
-        Value::Null,
-    )
-    .await;
-    assert_eq!(c.status, 401, "{}", c.body);
-    // A kiosk identity reads only what it owns, switch or not: this result is no one's.
-    let (k, _) = sign_in_anonymously(&s).await;
-    let c = call(
-        &s,
-        reqwest::Method::GET,
-        &results_of(SESSION),
-        Some(&k),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(c.body, json!([]));
+    assert_eq!(
+        (c.status, &c.body["code"]),
+        (401, &json!("42501")),
+        "{}",
+        c.body
+    );
 }

@@ -314,6 +314,10 @@ async fn a_folder_path_serves_its_own_index() {
     let s = start(dist.path(), db.path(), true).await;
     let (status, _, body) = s.get("/peer/", &[]).await;
     assert_eq!((status, body.as_slice()), (200, &b"<p>another app</p>"[..]));
+    // Without the slash too: `/kiosk` is the kiosk's own build in `kiosk/` when it exists.
+    let (status, h, body) = s.get("/peer", &[]).await;
+    assert_eq!((status, body.as_slice()), (200, &b"<p>another app</p>"[..]));
+    assert_eq!(one(&h, header::CACHE_CONTROL), Some("no-cache"));
     // Anything else under it is still a client route of the root app.
     let (_, _, body) = s.get("/peer/unknown", &[]).await;
     assert!(

@@ -307,7 +307,7 @@ async fn kiosk_identity(project: &TestServer) -> (String, String) {
 
 #[tokio::test]
 async fn a_result_written_through_the_front_belongs_to_the_kiosk_that_claimed_the_session() {
-    let project = TestServer::start(&["--seed-demo", "--legacy-anon-kiosk-reads", "false"]).await;
+    let project = TestServer::start(&["--seed-demo"]).await;
     let front = Front::start(&project.url(""), &project.service, &project.anon).await;
     let (mine, my_id) = kiosk_identity(&project).await;
     let (other, _) = kiosk_identity(&project).await;

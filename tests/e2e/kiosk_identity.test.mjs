@@ -1,7 +1,7 @@
 // Kiosk privacy end to end (issue 15): the kiosk page signs in anonymously, claims its session,
 // reads its results with its own user token (the anon key alone reads nothing of them), and an
 // idle reset brings a different user. The release build in headless Chromium against the real
-// concierge-server with its defaults (no `--legacy-anon-kiosk-reads`).
+// concierge-server with its defaults.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, rest, UUID_RE } from './harness.mjs';

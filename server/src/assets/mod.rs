@@ -142,8 +142,8 @@ impl Site {
         let _ = rx.wait_for(|done| *done).await;
     }
 
-    /// A file of the app if the path names one (a folder path `/x/` names `x/index.html`, as on
-    /// any static host), else the root `index.html` (client routes).
+    /// A file of the app if the path names one (a folder path `/x/` or `/x` names
+    /// `x/index.html`, as on any static host), else the root `index.html` (client routes).
     pub async fn serve(&self, req: Request) -> Response {
         let path = req.uri().path().trim_start_matches('/');
         let decoded = percent_encoding::percent_decode_str(path).decode_utf8();
@@ -153,7 +153,11 @@ impl Site {
                 let p = p.as_ref();
                 match p.strip_suffix('/') {
                     Some(dir) if !dir.is_empty() => self.files.get(&format!("{dir}/index.html")),
-                    _ => self.files.get(p),
+                    // `/kiosk` is served by the kiosk's own build in `kiosk/` when there is one.
+                    _ => self
+                        .files
+                        .get(p)
+                        .or_else(|| self.files.get(&format!("{p}/index.html"))),
                 }
             })
             .or_else(|| self.files.get("index.html"));

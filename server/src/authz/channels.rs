@@ -50,7 +50,7 @@ pub fn may_join(
         // has no `staff_id`, and staff have no rule on kiosk conversations), so its channel
         // could only ever show the kiosk to itself. A "person is here" at the kiosk needs
         // staff to hold kiosk conversations first; this rule changes with that.
-        Principal::Kiosk(_) | Principal::Anon | Principal::LegacyKioskAnon => false,
+        Principal::Kiosk(_) | Principal::Anon => false,
     };
     if allowed {
         Ok(())

@@ -85,7 +85,6 @@ mod tests {
     fn nobody_else_claims_or_reads() {
         for p in [
             Principal::Anon,
-            Principal::LegacyKioskAnon,
             user(AppRole::Customer, ME),
             user(AppRole::Staff, ME),
         ] {

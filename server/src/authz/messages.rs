@@ -107,7 +107,7 @@ impl TableRules for Messages {
             ),
             Caller::User(u) => through(Table::Sessions, vec![Filter::eq("staff_id", &u.id)]),
             Caller::Kiosk(k) => through(Table::KioskSessions, vec![Filter::eq("owner_id", &k.id)]),
-            Caller::Anon | Caller::LegacyKioskAnon => RowScope::AnyOf(vec![]),
+            Caller::Anon => RowScope::AnyOf(vec![]),
         }
     }
 
@@ -134,7 +134,7 @@ impl TableRules for Messages {
                 u.name.clone(),
             ),
             Caller::Kiosk(k) => (AuthorRole::Customer, k.id.clone(), None),
-            Caller::Anon | Caller::LegacyKioskAnon => {
+            Caller::Anon => {
                 return Err(Denied::no_grant(Table::Messages, Action::Insert));
             }
         };

@@ -6,8 +6,7 @@
 //! - [`catalogue`] (`hotels` and `events`): anyone with a key reads it.
 //! - [`kiosk_results`]: read only by the kiosk identity (an anonymous sign-in) that claimed
 //!   the session in [`kiosk_sessions`]; written only by the search endpoint (as the service
-//!   role). Only where `--legacy-anon-kiosk-reads` is turned on (off by default) does the bare
-//!   anon key still read one session's results by naming it with `session_id=eq.<id>`.
+//!   role). The bare anon key reads none, whatever session it names.
 //! - [`kiosk_sessions`]: a kiosk claims the session ids it shows, and reads its own claims.
 //! - [`sessions`]: a **customer** reads and writes only their own requests and may only end
 //!   one; a **staff** member reads the pending requests and their own, and walks them through
@@ -66,14 +65,6 @@ impl Action {
 pub enum Denied {
     #[error("permission denied for table {table}")]
     NoGrant { table: &'static str, action: Action },
-    #[error(
-        "permission denied for table {table}: {role} may read it only with a {column}=eq.<value> filter"
-    )]
-    NeedsEqFilter {
-        table: &'static str,
-        column: &'static str,
-        role: &'static str,
-    },
     /// A written row fails the table's row-level policy (Postgres' 42501 "new row violates
     /// row-level security policy"); `why` says which rule, for the person debugging.
     #[error("new row violates row-level security policy for table \"{table}\": {why}")]
@@ -116,9 +107,6 @@ pub enum RowScope {
 enum Caller<'a> {
     /// The bare anon key (`to anon` in SQL).
     Anon,
-    /// The anon key where `--legacy-anon-kiosk-reads` is on: [`Caller::Anon`] everywhere but
-    /// in `kiosk_results`.
-    LegacyKioskAnon,
     /// A signed-in customer or staff member (`to authenticated`).
     User(&'a User),
     /// An anonymous sign-in (`to authenticated`, `app_role() = 'kiosk'` in SQL).
@@ -131,17 +119,8 @@ impl Caller<'_> {
         match p {
             Principal::ServiceRole => None,
             Principal::Anon => Some(Caller::Anon),
-            Principal::LegacyKioskAnon => Some(Caller::LegacyKioskAnon),
             Principal::User(u) => Some(Caller::User(u)),
             Principal::Kiosk(k) => Some(Caller::Kiosk(k)),
-        }
-    }
-
-    /// The database role, as errors name it.
-    fn role(self) -> &'static str {
-        match self {
-            Caller::Anon | Caller::LegacyKioskAnon => "anon",
-            Caller::User(_) | Caller::Kiosk(_) => "authenticated",
         }
     }
 }
@@ -238,7 +217,6 @@ pub fn check_subscribe(p: &Principal, table: Table, filter: Option<&Filter>) -> 
 
 /// Row-level visibility for realtime delivery, evaluated per change and subscriber: the
 /// in-memory twin of [`row_scope`] (each table's tests check the two against each other).
-/// Subscription-time checks already pinned the legacy anon reader to one kiosk session.
 pub fn row_visible(p: &Principal, table: Table, row: &Row) -> bool {
     match Caller::of(p) {
         None => true,

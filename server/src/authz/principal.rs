@@ -10,10 +10,6 @@ use crate::jwt::{Claims, Keys, TokenError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anon,
-    /// The anon key on a server turned to let it read one kiosk session's results by naming
-    /// the session id (`--legacy-anon-kiosk-reads`, off by default); otherwise exactly
-    /// [`Principal::Anon`].
-    LegacyKioskAnon,
     ServiceRole,
     /// A signed-in user (`role: authenticated`), from a token our `/auth/v1` issued.
     User(User),
@@ -101,7 +97,6 @@ impl Principal {
             return Err(TokenError::SignedOut.into());
         }
         match c.role.as_str() {
-            "anon" if keys.legacy_anon_kiosk_reads() => Ok(Principal::LegacyKioskAnon),
             "anon" => Ok(Principal::Anon),
             "service_role" => Ok(Principal::ServiceRole),
             "authenticated" => {
@@ -146,7 +141,7 @@ impl Principal {
 
     pub fn role(&self) -> &'static str {
         match self {
-            Principal::Anon | Principal::LegacyKioskAnon => "anon",
+            Principal::Anon => "anon",
             Principal::ServiceRole => "service_role",
             Principal::User(_) | Principal::Kiosk(_) => "authenticated",
         }
@@ -271,12 +266,6 @@ mod tests {
                 exp: 4_000_000_000,
                 session_id: None,
             }))
-        );
-        // The anon key is the legacy kiosk reader only where the server says so.
-        let legacy = Keys::new("s").with_legacy_anon_kiosk_reads(true);
-        assert_eq!(
-            Principal::from_token(&legacy, &legacy.anon_key()),
-            Ok(Principal::LegacyKioskAnon)
         );
         // Expired and wrongly signed user tokens.
         let expired = tok(serde_json::json!({"role": "authenticated", "sub": ME, "exp": 1000}));

@@ -40,7 +40,7 @@ impl TableRules for Sessions {
         let role = match who {
             Caller::User(u) => Some(u.role),
             Caller::Kiosk(_) => None,
-            Caller::Anon | Caller::LegacyKioskAnon => {
+            Caller::Anon => {
                 return Err(Denied::no_grant(Table::Sessions, action));
             }
         };

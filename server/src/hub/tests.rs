@@ -62,18 +62,8 @@ fn kiosk(id: u32, session: &str) -> Binding {
 #[test]
 fn eq_index_delivers_only_to_the_matching_session() {
     let hub = Hub::new(Limits::default());
-    let (_a, mut ra) = channel(
-        &hub,
-        Principal::LegacyKioskAnon,
-        Vsn::V2,
-        vec![kiosk(7, "A")],
-    );
-    let (b, mut rb) = channel(
-        &hub,
-        Principal::LegacyKioskAnon,
-        Vsn::V1,
-        vec![kiosk(8, "B")],
-    );
+    let (_a, mut ra) = channel(&hub, Principal::ServiceRole, Vsn::V2, vec![kiosk(7, "A")]);
+    let (b, mut rb) = channel(&hub, Principal::ServiceRole, Vsn::V1, vec![kiosk(8, "B")]);
     let c = change(
         Table::KioskResults,
         ChangeType::Insert,
@@ -110,7 +100,7 @@ fn one_frame_per_channel_when_several_bindings_match() {
     };
     let (_a, mut ra) = channel(
         &hub,
-        Principal::LegacyKioskAnon,
+        Principal::ServiceRole,
         Vsn::V2,
         vec![kiosk(1, "A"), kiosk(2, "A"), all],
     );
@@ -237,13 +227,13 @@ fn removing_a_channel_touches_only_its_own_entries() {
     for _ in 0..50 {
         others.push(channel(
             &hub,
-            Principal::LegacyKioskAnon,
+            Principal::ServiceRole,
             Vsn::V2,
             vec![kiosk(1, "K")],
         ));
     }
     let big: Vec<Binding> = (0..5_000).map(|i| kiosk(i, "K")).collect();
-    let (id, _rx) = channel(&hub, Principal::LegacyKioskAnon, Vsn::V2, big);
+    let (id, _rx) = channel(&hub, Principal::ServiceRole, Vsn::V2, big);
     let c = change(
         Table::KioskResults,
         ChangeType::Insert,

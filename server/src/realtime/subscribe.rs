@@ -197,8 +197,7 @@ mod tests {
 
     #[test]
     fn validation_errors_are_clear() {
-        // The anon key as kiosks used it before signing in (`--legacy-anon-kiosk-reads`).
-        let anon = Principal::LegacyKioskAnon;
+        let anon = Principal::Anon;
         let e = compile(&anon, &[spec(ChangeEvent::All, Some("nope"), None)]).unwrap_err();
         assert!(e.starts_with("Unable to subscribe"), "{e}");
         let e = compile(
@@ -215,15 +214,15 @@ mod tests {
         assert!(e.contains("does not exist"), "{e}");
         let e = compile(&anon, &[spec(ChangeEvent::All, Some("sessions"), None)]).unwrap_err();
         assert!(e.contains("permission denied"), "{e}");
-        let e = compile(
-            &anon,
-            &[spec(ChangeEvent::Insert, Some("kiosk_results"), None)],
-        )
-        .unwrap_err();
-        assert!(e.contains("session_id=eq"), "{e}");
+        // A kiosk identity watches kiosk_results (delivery then keeps to the rows it owns)…
+        let kiosk = Principal::Kiosk(authz::Kiosk {
+            id: "11111111-1111-4111-8111-111111111111".into(),
+            exp: 4_000_000_000,
+            session_id: None,
+        });
         assert_eq!(
             compile(
-                &anon,
+                &kiosk,
                 &[spec(
                     ChangeEvent::Insert,
                     Some("kiosk_results"),
@@ -234,7 +233,13 @@ mod tests {
             .len(),
             1
         );
-        // Without the legacy switch the bare anon key watches no kiosk's results.
+        // …and the bare anon key watches no kiosk's results, filtered or not.
+        let e = compile(
+            &anon,
+            &[spec(ChangeEvent::Insert, Some("kiosk_results"), None)],
+        )
+        .unwrap_err();
+        assert!(e.contains("permission denied"), "{e}");
         let e = compile(
             &Principal::Anon,
             &[spec(

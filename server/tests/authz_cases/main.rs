@@ -4,10 +4,6 @@
 //! of a published table through realtime as well), with tokens carrying the claims
 //! `scripts/pg-cases` builds, from the fixtures alone. A rule that drifts from the SQL fails
 //! here by case id.
-//!
-//! The server runs with `--legacy-anon-kiosk-reads false`: the rule book states the rules
-//! after kiosks have identities of their own; the switch (on by default until the app signs
-//! its kiosks in anonymously) is tested in `tests/rest.rs` and `tests/realtime.rs`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -114,13 +110,7 @@ async fn every_case_through_the_api() {
     let book = Book::load();
     // The book's rules, not the session-request rate (tests/session_limits.rs): one customer
     // makes many requests here within a minute.
-    let server = TestServer::start(&[
-        "--legacy-anon-kiosk-reads",
-        "false",
-        "--session-requests-per-user-per-minute",
-        "0",
-    ])
-    .await;
+    let server = TestServer::start(&["--session-requests-per-user-per-minute", "0"]).await;
     let rest = rest::Rest {
         server: &server,
         book: &book,

@@ -51,6 +51,10 @@ pub struct Args {
     pub restart_cmd: Option<String>,
     /// Abuse mode: an ordinary client measured for this long without, then under, attack.
     pub abuse: Option<Duration>,
+    /// `--booking SECS` and its knobs (issue 17).
+    pub booking: crate::booking::Options,
+    /// `--replies SECS` and its knobs (issue 16).
+    pub replies: crate::replies::Options,
 }
 
 pub const USAGE: &str =
@@ -74,7 +78,7 @@ pub const USAGE: &str =
                                attack mix; each attack's refusals counted
 concierge-bench client [--help]  CPU cost of the app's sync core (no server; see its --help)";
 
-fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
+pub(crate) fn parse_num<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, ArgsError>
 where
     T::Err: std::fmt::Display,
 {
@@ -118,6 +122,8 @@ impl Args {
             wal_limit_mib: None,
             restart_cmd: None,
             abuse: None,
+            booking: crate::booking::Options::default(),
+            replies: crate::replies::Options::default(),
         };
         let mut it = argv.into_iter();
         while let Some(flag) = it.next() {
@@ -174,7 +180,13 @@ impl Args {
                         parse_num::<f64>(&flag, &value()?)?.max(1.0),
                     ))
                 }
-                _ => return Err(ArgsError::Unknown(flag)),
+                other => {
+                    if !(a.booking.parse_flag(other, &mut value)?
+                        || a.replies.parse_flag(other, &mut value)?)
+                    {
+                        return Err(ArgsError::Unknown(flag));
+                    }
+                }
             }
         }
         a.url = url

@@ -10,7 +10,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, sleep};
 
 use crate::args::Args;
-use crate::identity::Identities;
+use crate::identity::Api as Identities;
 use crate::shared::{Phase, Shared};
 use crate::socket;
 

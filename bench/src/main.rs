@@ -10,16 +10,19 @@
 
 mod abuse;
 mod args;
+mod booking;
 mod client;
 mod clock;
 mod connect;
 mod identity;
 mod procinfo;
+mod replies;
 mod report;
 mod shared;
 mod soak;
 mod socket;
 mod stats;
+mod watcher;
 mod workload;
 
 use std::process::ExitCode;
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(Some(a)) => a,
         Ok(None) => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}\n{}", booking::USAGE, replies::USAGE);
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -85,9 +88,13 @@ fn main() -> ExitCode {
         };
     }
     let outcome = if args.soak.is_some() {
-        rt.block_on(soak::run(args))
+        rt.block_on(soak::run(args)).map_err(|e| e.to_string())
+    } else if args.booking.secs.is_some() {
+        rt.block_on(booking::main(args)).map_err(|e| e.to_string())
+    } else if args.replies.secs.is_some() {
+        rt.block_on(replies::main(args)).map_err(|e| e.to_string())
     } else {
-        rt.block_on(run(args))
+        rt.block_on(run(args)).map_err(|e| e.to_string())
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,7 +34,7 @@ impl Setup {
     }
 }
 
-fn lat(s: &Summary) -> String {
+pub(crate) fn lat(s: &Summary) -> String {
     if s.count == 0 {
         "n/a".to_owned()
     } else {
@@ -42,7 +42,7 @@ fn lat(s: &Summary) -> String {
     }
 }
 
-fn commit_lat(c: &CommitLatency) -> String {
+pub(crate) fn commit_lat(c: &CommitLatency) -> String {
     if c.valid() {
         lat(&c.summary)
     } else {
@@ -63,7 +63,7 @@ fn row(cells: &[String]) -> String {
 }
 
 /// `server / client` CPU use in cores, for a table cell.
-fn cpu_cell(c: &CpuUse) -> String {
+pub(crate) fn cpu_cell(c: &CpuUse) -> String {
     format!("{} / {}", opt(c.server, 2), opt(c.client, 2))
 }
 

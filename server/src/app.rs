@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::realtime::router())
         .merge(crate::search::router())
         .merge(crate::auth::router())
+        .merge(crate::concierge::router())
         .fallback(fallback)
         .layer(cors())
         .layer(TraceLayer::new_for_http())

@@ -335,3 +335,64 @@ async fn a_kiosk_question_is_answered_like_any_other() {
     .await;
     assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
 }
+
+/// The queue's depth, for the service role only: a waiting message counts until it is handled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_depth_is_for_the_service_role() {
+    let s = TestServer::start(&["--concierge-reply-delay-ms", "600000"]).await;
+    let base = s.url("");
+    let depth = |bearer: Option<String>| {
+        let url = s.url("/api/concierge/queue");
+        async move {
+            let mut req = reqwest::Client::new()
+                .get(url)
+                .header("apikey", keys().anon_key());
+            if let Some(b) = bearer {
+                req = req.bearer_auth(b);
+            }
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let service = Some(keys().service_role_key());
+    assert_eq!(
+        depth(service.clone()).await,
+        (StatusCode::OK, json!({"depth": 0}))
+    );
+    let session = new_session(&base, None).await;
+    say(
+        &base,
+        &token(CUSTOMER, false),
+        &session,
+        "any jazz tonight?",
+    )
+    .await;
+    say(&base, &token(CUSTOMER, false), &session, "or wine?").await;
+    assert_eq!(depth(service).await, (StatusCode::OK, json!({"depth": 2})));
+    // Both were stored just now: neither is older than a minute, both older than nothing.
+    let older = |ms: u64| {
+        let url = s.url(&format!("/api/concierge/queue?older_than_ms={ms}"));
+        let key = keys().service_role_key();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("apikey", keys().anon_key())
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(older(60_000).await, json!({"depth": 2, "older": 0}));
+    assert_eq!(older(0).await, json!({"depth": 2, "older": 2}));
+    assert_eq!(depth(None).await.0, StatusCode::FORBIDDEN, "the anon key");
+    assert_eq!(
+        depth(Some(token(STAFF, true))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        depth(Some("not-a-token".into())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -9,7 +9,14 @@ use super::icons::Icon;
 use super::{qr, tz, when};
 
 #[component]
-pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> impl IntoView {
+pub fn EventCard(
+    event: EventRow,
+    zone: Signal<String>,
+    now: Signal<i64>,
+    /// Drawn before (the event changed): no entrance animation.
+    #[prop(optional)]
+    again: bool,
+) -> impl IntoView {
     let category_label = Category::label_of(&event.category);
     let title_id = format!("event-{}", event.id);
     let starts = when::parse_timestamp(&event.starts_at);
@@ -57,6 +64,7 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
         <li
             class="event-card"
             class:event-card--service=event.is_hotel_service
+            class:event-card--again=again
             data-testid="event-card"
             data-event-id=event.id.clone()
             data-category=event.category.clone()
@@ -107,6 +115,7 @@ pub fn EventCard(event: EventRow, zone: Signal<String>, now: Signal<i64>) -> imp
                         .clone()
                         .filter(|p| !p.trim().is_empty())
                         .map(|p| view! { <p class="event-card__price">{p}</p> })}
+                    {super::reserve::card_booking(&event, &title_id, now)}
                 </div>
                 {take_away
                     .map(|_| {

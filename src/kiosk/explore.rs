@@ -1,5 +1,7 @@
 //! The guest's screen: ask (chips and a text field), then the results region.
 
+use std::collections::HashSet;
+
 use concierge_wire::Category;
 use concierge_wire::model::KioskResultRow;
 use leptos::prelude::*;
@@ -211,6 +213,9 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
         outcome.suggestions.clone()
     };
     let had_events = !outcome.events.is_empty();
+    // A card is rebuilt when its event changes (a booking anywhere changes its places left):
+    // only its first appearance animates in, not every update.
+    let drawn = StoredValue::new(HashSet::<String>::new());
 
     view! {
         <div class="result" data-result-id=row.id.clone() data-testid="result">
@@ -258,7 +263,10 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
                                 each=move || cards.get()
                                 key=|e| (e.id.clone(), e.updated_at.clone())
                                 children=move |event| {
-                                    view! { <cards::EventCard event zone now=ambient.now/> }
+                                    let again = drawn
+                                        .try_update_value(|d| !d.insert(event.id.clone()))
+                                        .unwrap_or(false);
+                                    view! { <cards::EventCard event zone now=ambient.now again/> }
                                 }
                             />
                         </ol>

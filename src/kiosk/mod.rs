@@ -14,10 +14,12 @@
 //!   signals are dropped and the DOM is replaced. Nothing is written to storage, ever.
 //! - Pure logic lives in small native-tested modules: [`when`] (time labels), [`idle`]
 //!   (the reset state machine, and the `use_idle_reset` hook that runs it), [`results`]
-//!   (newest result, live card merge and order), [`qr`], [`tz`]. The chips are a view over the
-//!   catalogue's `Category` ([`chips`]).
+//!   (newest result, live card merge and order), [`qr`], [`tz`], [`booking`] (places left, the
+//!   booking form's checks and refusals). The chips are a view over the catalogue's `Category`
+//!   ([`chips`]); "Reserve" and its dialog are `reserve`'s.
 
 pub mod api;
+pub mod booking;
 pub mod chips;
 pub mod feed;
 pub mod identity;
@@ -32,6 +34,7 @@ mod cards;
 mod countdown;
 mod explore;
 mod icons;
+mod reserve;
 
 use std::time::Duration;
 
@@ -160,6 +163,7 @@ fn GuestSession(
     let config = expect_context::<AppConfig>();
     let owner = Owner::current();
 
+    let booking = reserve::provide_booking(identity);
     let stage = RwSignal::new(Stage::Attract);
     let search = RwSignal::new(SearchState::Idle);
     let posted = RwSignal::new(None::<KioskResultRow>);
@@ -272,6 +276,7 @@ fn GuestSession(
                         .into_any()
                 }
             }}
+            <reserve::ReserveDialog booking ambient/>
             <countdown::IdleWarning idle total_ms=config.idle_warning_ms on_reset/>
             <p class="guest__session">
                 "Session " <code data-testid="session-id">{session_id.clone()}</code>

@@ -43,8 +43,7 @@ pub fn svg_for_url(url: &str) -> Option<String> {
     if hit.is_some() {
         return hit;
     }
-    // Medium error correction: survives glare and a smudged screen, stays scannable at small sizes.
-    let svg = to_svg(&QrCode::encode_text(url, QrCodeEcc::Medium).ok()?);
+    let svg = svg_for_text(url)?;
     CACHE.with_borrow_mut(|c| {
         if c.len() == CACHED_CODES {
             c.pop_front();
@@ -52,6 +51,17 @@ pub fn svg_for_url(url: &str) -> Option<String> {
         c.push_back((url.to_owned(), svg.clone()));
     });
     Some(svg)
+}
+
+/// An SVG document for text the app wrote itself (a booking's details): no link check and no
+/// cache (a guest's booking is not kept for the next guest), only the length bound that keeps
+/// the code scannable.
+pub fn svg_for_text(text: &str) -> Option<String> {
+    if text.is_empty() || text.len() > MAX_URL_LEN {
+        return None;
+    }
+    // Medium error correction: survives glare and a smudged screen, stays scannable at small sizes.
+    Some(to_svg(&QrCode::encode_text(text, QrCodeEcc::Medium).ok()?))
 }
 
 fn to_svg(code: &QrCode) -> String {
@@ -131,6 +141,13 @@ mod tests {
             svg_for_url(" https://example.com/first ").as_ref(),
             Some(&first)
         );
+    }
+
+    #[test]
+    fn booking_details_become_a_code_too() {
+        assert!(svg_for_text("Booking 5F3A-91C2\nWine tasting").is_some());
+        assert_eq!(svg_for_text(""), None);
+        assert_eq!(svg_for_text(&"a".repeat(MAX_URL_LEN + 1)), None);
     }
 
     #[test]

@@ -144,6 +144,8 @@ mod tests {
             image_url: None,
             booking_url: None,
             updated_at: Some("2026-11-22T10:00:00.000Z".into()),
+            capacity: None,
+            places_left: None,
         }
     }
 

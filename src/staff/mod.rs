@@ -14,6 +14,8 @@ use crate::session::api::Sessions;
 use crate::session::banner::{elapsed_text, kind_label, parse_ms};
 use crate::sync::{self, ConnectionPill, LiveQuerySpec};
 
+mod reservations;
+
 /// Unfiltered on purpose: the row rules return exactly what this staff member may act on.
 pub fn console_spec() -> LiveQuerySpec {
     LiveQuerySpec::new("sessions")
@@ -147,6 +149,7 @@ fn Console(auth: Auth, sessions: StoredValue<Sessions>, me: String) -> impl Into
         <Show when=move || !loaded.get()>
             <p class="muted" aria-busy="true">"Loading sessions…"</p>
         </Show>
+        <reservations::TodaysReservations auth/>
     }
 }
 

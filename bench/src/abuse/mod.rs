@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tokio::time::sleep;
 
 use crate::args::Args;
-use crate::identity::{Identities, IdentityError};
+use crate::identity::{Api as Identities, IdentityError};
 use crate::procinfo::{cpu_seconds, rss_kib};
 use probe::{Probe, ProbeFigures};
 use tally::{Tally, TallySnapshot};

@@ -17,6 +17,7 @@ use crate::shared::Shared;
 pub use catalogue::{CatalogueResult, CatalogueRun};
 pub use kiosk::{KioskResult, KioskRun};
 pub use rest::Rest;
+pub(crate) use writers::CpuMeter;
 pub use writers::CpuUse;
 
 #[derive(Debug, Error)]

@@ -46,14 +46,14 @@ pub struct CpuUse {
 }
 
 /// The CPU seconds of the server and of this process at the start of a run.
-struct CpuMeter {
+pub(crate) struct CpuMeter {
     server_pid: Option<u32>,
     server0: Option<f64>,
     own0: Option<f64>,
 }
 
 impl CpuMeter {
-    fn start(server_pid: Option<u32>) -> CpuMeter {
+    pub(crate) fn start(server_pid: Option<u32>) -> CpuMeter {
         CpuMeter {
             server_pid,
             server0: server_pid.and_then(cpu_seconds),
@@ -61,7 +61,7 @@ impl CpuMeter {
         }
     }
 
-    fn stop(&self, elapsed_s: f64) -> CpuUse {
+    pub(crate) fn stop(&self, elapsed_s: f64) -> CpuUse {
         let server1 = self.server_pid.and_then(cpu_seconds);
         let own1 = cpu_seconds(std::process::id());
         let cores = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (b - a) / elapsed_s);

@@ -68,6 +68,13 @@ pub struct EventRow {
     pub booking_url: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Places an event takes (issue 17); `None`: it is not booked through Concierge.
+    #[serde(default)]
+    pub capacity: Option<i32>,
+    /// Places not yet booked, kept by the server in the booking's own transaction (never
+    /// computed by a client); `None` exactly when `capacity` is.
+    #[serde(default)]
+    pub places_left: Option<i32>,
 }
 
 /// `kiosk_results.results`.

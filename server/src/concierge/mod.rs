@@ -20,6 +20,7 @@
 //! runs no queue (see the README).
 
 mod args;
+mod queue_api;
 pub mod reply;
 
 use std::collections::HashSet;
@@ -32,6 +33,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use args::{ConciergeArgs, DEFAULT_REPLY_DELAY_MS, DEFAULT_WORKERS};
+pub use queue_api::router;
 
 use crate::authz::Principal;
 use crate::db::reply_queue::Pending;

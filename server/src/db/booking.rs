@@ -112,4 +112,24 @@ mod tests {
         );
         assert_eq!(Refusal::UnknownEvent.sqlstate(), "P0002");
     }
+
+    /// The app tells refusals apart by their message (`concierge_wire::reservation`).
+    #[test]
+    fn messages_are_the_ones_the_app_reads() {
+        use concierge_wire::reservation::BookingRefusal as W;
+        let pairs = [
+            (Refusal::UnknownEvent, W::UnknownEvent),
+            (Refusal::NotBookable, W::NotBookable),
+            (Refusal::EventStarted, W::EventStarted),
+            (Refusal::NoPlacesLeft { left: 0, asked: 1 }, W::NoPlacesLeft),
+            (Refusal::BadPartySize, W::BadPartySize),
+            (Refusal::BadGuestName, W::BadGuestName),
+            (Refusal::BadRoom, W::BadRoom),
+            (Refusal::UnknownReservation, W::UnknownReservation),
+            (Refusal::AlreadyCancelled, W::AlreadyCancelled),
+        ];
+        for (server, wire) in pairs {
+            assert_eq!(server.to_string(), wire.message());
+        }
+    }
 }

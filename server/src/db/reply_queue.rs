@@ -73,4 +73,16 @@ impl Db {
     pub async fn reply_queue_depth(&self) -> Result<u64, DbError> {
         self.with_reader(depth).await
     }
+
+    /// How many waiting messages were stored at or before `cutoff_ms`: past the reply delay,
+    /// the backlog the workers have yet to reach (the rest are still waiting for staff).
+    pub async fn reply_queue_due(&self, cutoff_ms: i64) -> Result<u64, DbError> {
+        self.with_reader(move |conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT count(*) FROM reply_queue WHERE enqueued_ms <= ?1")?
+                .query_row([cutoff_ms], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
 }

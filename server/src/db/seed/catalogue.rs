@@ -51,6 +51,21 @@ pub struct Item {
     pub distance_km: f64,
     pub hotel_service: bool,
     pub booking_url: String,
+    /// Places bookable at the kiosk (issue 17); absent: not booked through Concierge.
+    #[serde(default)]
+    pub capacity: Option<i32>,
+    /// Bookings already made, so the demo shows an event filling up (and staff a list).
+    #[serde(default)]
+    pub reservations: Vec<DemoReservation>,
+}
+
+/// A booking the demo starts with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoReservation {
+    pub guest_name: String,
+    pub room: String,
+    pub party_size: i32,
 }
 
 /// Parses the compiled-in catalogue.

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod boot;
 pub mod clock;
+pub mod conversation;
 pub mod fixed;
 pub mod form;
 pub mod http;

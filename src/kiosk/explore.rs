@@ -49,6 +49,7 @@ pub fn Explore(
                     <Icon category="" class="explore__brand-mark"/>
                     {hotel_name}
                 </p>
+                <crate::conversation::kiosk::AskButton/>
                 <StartOver class="explore__reset" label="Start over" on_reset/>
             </header>
 

@@ -162,6 +162,7 @@ fn GuestSession(
 ) -> impl IntoView {
     let config = expect_context::<AppConfig>();
     let owner = Owner::current();
+    crate::conversation::kiosk::provide_ask();
 
     let booking = reserve::provide_booking(identity);
     let stage = RwSignal::new(Stage::Attract);
@@ -277,6 +278,9 @@ fn GuestSession(
                 }
             }}
             <reserve::ReserveDialog booking ambient/>
+            <crate::conversation::kiosk::KioskAsk session_id=session_id.clone()
+                token=Callback::new(move |()| identity.access_token())
+                shown=Signal::derive(move || stage.get() == Stage::Explore)/>
             <countdown::IdleWarning idle total_ms=config.idle_warning_ms on_reset/>
             <p class="guest__session">
                 "Session " <code data-testid="session-id">{session_id.clone()}</code>

@@ -5,6 +5,8 @@
 use concierge_wire::model::{SessionKind, SessionRow, SessionStatus};
 use leptos::prelude::*;
 
+use crate::conversation::Dock;
+
 pub fn kind_label(k: SessionKind) -> &'static str {
     match k {
         SessionKind::Chat => "Chat",
@@ -32,12 +34,15 @@ pub fn parse_ms(ts: &str) -> Option<f64> {
 
 /// `active`: the session to show (None = the region stays empty). `ending`: an optimistic end
 /// is in flight. `message`: a rollback explanation. `on_end`: the customer's "End session".
+/// `dock`: the conversation under the banner; while it is collapsed, its unread count shows
+/// here (a button that opens it).
 #[component]
 pub fn ActiveSessionBanner(
     active: Signal<Option<SessionRow>>,
     ending: Signal<bool>,
     message: Signal<Option<String>>,
     on_end: Callback<SessionRow>,
+    #[prop(optional)] dock: Option<Dock>,
 ) -> impl IntoView {
     let now = crate::clock::use_now(std::time::Duration::from_secs(1));
     let status = move || active.with(|a| a.as_ref().map(|s| s.status));
@@ -85,6 +90,7 @@ pub fn ActiveSessionBanner(
                                     </span>
                                 })}
                             </p>
+                            {dock.map(unread_badge)}
                         </div>
                         <button class="button button--ghost banner__end" data-testid="banner-end"
                             disabled=move || ending.get()
@@ -95,6 +101,21 @@ pub fn ActiveSessionBanner(
                 }
             })}
         </div>
+    }
+}
+
+/// "2 new messages", shown while the conversation is collapsed and has any; opens it.
+fn unread_badge(dock: Dock) -> impl IntoView {
+    let n = dock.unread;
+    view! {
+        <button class="banner__unread" type="button" data-testid="banner-unread"
+            hidden=move || n.get() == 0 || dock.open.get()
+            on:click=move |_| dock.open.set(true)>
+            {move || match n.get() {
+                1 => "1 new message".to_owned(),
+                n => format!("{n} new messages"),
+            }}
+        </button>
     }
 }
 

@@ -6,12 +6,13 @@ pub mod banner;
 pub mod end;
 pub mod request;
 
-use concierge_wire::AppRole;
 use concierge_wire::Filter;
 use concierge_wire::model::SessionRow;
+use concierge_wire::{AppRole, AuthorRole};
 use leptos::prelude::*;
 
 use crate::auth::{AccountChip, Area, Auth, SignInCard, signed_in_user, use_auth};
+use crate::conversation::{self, ConversationPanel, Dock, Sender};
 use crate::http::Backend;
 use crate::sync::{self, ConnectionPill, LiveQuerySpec, QueryStatus};
 use api::Sessions;
@@ -96,9 +97,15 @@ fn CustomerHome(auth: Auth, sessions: StoredValue<Sessions>, user_id: String) ->
         }
     });
 
+    // The conversation follows the shown session (keyed by its id, so a status change keeps
+    // it); the banner shows its unread count while it is collapsed.
+    let chat_id = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.id.clone())));
+    let dock = Dock::new(true);
+
     view! {
         <ActiveSessionBanner active=shown ending=Signal::derive(move || ending.with(Option::is_some))
-            message=message on_end=Callback::new(move |s| end.end(s))/>
+            message=message on_end=Callback::new(move |s| end.end(s)) dock=dock/>
+        {move || chat_id.get().map(|id| view! { <CustomerChat session_id=id auth=auth dock=dock/> })}
         {move || match status.get() {
             QueryStatus::Error(e) if !loaded.get() => Some(view! {
                 <p class="notice notice--error" role="alert">"Could not load your sessions: " {e}</p>
@@ -115,6 +122,17 @@ fn CustomerHome(auth: Auth, sessions: StoredValue<Sessions>, user_id: String) ->
             <request::RequestForm auth=auth sessions=sessions on_created=on_created/>
         </Show>
         <History rows=rows/>
+    }
+}
+
+/// The conversation of the customer's open session, under the banner.
+#[component]
+fn CustomerChat(session_id: String, auth: Auth, dock: Dock) -> impl IntoView {
+    let chat = conversation::use_chat(session_id, AuthorRole::Customer, Sender::Signed(auth));
+    conversation::track_unread(chat, dock);
+    view! {
+        <ConversationPanel chat title="Conversation".to_owned() dock placeholder="Write to the hotel team…"
+            empty_text="Write to us here. A member of staff answers; if they are busy, the concierge replies within seconds."/>
     }
 }
 

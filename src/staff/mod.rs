@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::auth::{AccountChip, Area, Auth, SignInCard, signed_in_user, use_auth};
+use crate::conversation::staff::StaffConversations;
 use crate::http::Backend;
 use crate::session::api::Sessions;
 use crate::session::banner::{elapsed_text, kind_label, parse_ms};
@@ -146,6 +147,7 @@ fn Console(auth: Auth, sessions: StoredValue<Sessions>, me: String) -> impl Into
                 </Show>
             </section>
         </div>
+        <StaffConversations auth=auth held=mine/>
         <Show when=move || !loaded.get()>
             <p class="muted" aria-busy="true">"Loading sessions…"</p>
         </Show>

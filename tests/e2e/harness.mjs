@@ -105,9 +105,10 @@ export async function newPage(browser, viewport = { width: 1920, height: 1080 })
   return page;
 }
 
-export async function screenshot(page, name) {
+/** `opts`: playwright's screenshot options (e.g. `{ fullPage: true }`). */
+export async function screenshot(page, name, opts = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.screenshot({ ...opts, path: join(SCREENSHOTS, `${name}.png`) });
 }
 
 /** REST helper with the service role (bypasses row rules), for arranging test data. */

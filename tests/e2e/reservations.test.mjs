@@ -219,6 +219,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
     [['Asha Rao', 2, 'confirmed'], ['Lena Fischer', 1, 'confirmed'], ['Rahul Menon', 3, 'confirmed']]);
   const group = staff.locator(`[data-testid="resv-event"][data-event-id="${ev.tasting.id}"]`);
   await group.getByTestId('resv-places').getByText('Fully booked · 6 places').waitFor({ timeout: 5000 });
+  await group.scrollIntoViewIfNeeded();
   await screenshot(staff, 'staff-reservations');
   await staffRow(staff, 'Rahul Menon').getByTestId('cancel-reservation').click();
   assert.match(await staffRow(staff, 'Rahul Menon').textContent(), /Cancel this booking\?/);
@@ -228,6 +229,7 @@ test('two kiosks and the staff console follow every booking; refusals are explai
   await group.getByTestId('resv-places').getByText('3 of 6 places left').waitFor({ timeout: 5000 });
   await waitPlaces(a, ev.tasting.id, '3 places left');
   await waitPlaces(b, ev.tasting.id, '3 places left', 8000);
+  await group.scrollIntoViewIfNeeded();
   await screenshot(staff, 'staff-reservations-cancelled');
 
   for (const p of [a, staff]) assert.deepEqual(p.consoleErrors, []);
@@ -258,5 +260,25 @@ test('the booking form and its data are wiped at the idle reset', async () => {
     await page.context().close();
   } finally {
     await idle.dispose();
+  }
+});
+
+test('out of the box, the demo catalogue has bookable events, one nearly full', async () => {
+  const demo = await startServer({ appConfig: { poll_base_ms: 1000, poll_max_ms: 2000 } });
+  try {
+    const page = await newPage(browser, LANDSCAPE);
+    await page.goto(`${demo.baseUrl}/kiosk`);
+    await page.getByRole('button', { name: 'Tap to start' }).click();
+    await page.getByRole('button', { name: 'Art & culture' }).click();
+    const walk = page.getByTestId('event-card').filter({ hasText: 'Guided walk: Bangalore Palace' });
+    await walk.getByTestId('places-left').getByText('2 places left').waitFor({ timeout: 10000 });
+    assert.equal(await walk.getByTestId('reserve-button').isVisible(), true);
+    await walk.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(600);
+    await screenshot(page, 'reserve-demo-nearly-full');
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  } finally {
+    await demo.dispose();
   }
 });

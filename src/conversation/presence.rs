@@ -1,0 +1,52 @@
+//! Presence and typing in a session's conversation, over its private room `session:<id>`
+//! (readable only by the session's customer and the staff member holding it; a kiosk has no
+//! room: nobody else could be in it).
+//!
+//! Each side shows who of the other side is here ("Priya Sharma is here" for the customer,
+//! "Meera Rao is here" for staff) and who is typing, in the panel's polite status line, and
+//! tells the room when its user types.
+
+use concierge_wire::AuthorRole;
+use leptos::prelude::*;
+
+use crate::auth::Auth;
+use crate::sync::{self, PresenceMeta};
+
+/// What the panel needs: its status line and the composer's "the user typed".
+#[derive(Clone, Copy)]
+pub struct RoomLine {
+    pub line: Signal<String>,
+    pub on_typed: Callback<()>,
+}
+
+/// Joins `session:<session_id>` as the signed-in user of `auth` (`me` is their side), for as
+/// long as the calling owner lives, watching the people of `watch`.
+pub fn use_session_room(
+    session_id: &str,
+    auth: Auth,
+    me: AuthorRole,
+    watch: AuthorRole,
+) -> RoomLine {
+    let Some(user) = auth.session.get_untracked().map(|s| s.user) else {
+        return RoomLine {
+            line: Signal::derive(String::new),
+            on_typed: Callback::new(|()| {}),
+        };
+    };
+    let name = user
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| match me {
+            AuthorRole::Staff => "Hotel staff".into(),
+            _ => "Guest".into(),
+        });
+    let room = sync::use_room(
+        &format!("session:{session_id}"),
+        user.id,
+        Some(PresenceMeta { name, role: me }),
+    );
+    RoomLine {
+        line: room.status_line(watch),
+        on_typed: Callback::new(move |()| room.typed()),
+    }
+}

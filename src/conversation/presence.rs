@@ -9,6 +9,8 @@
 use concierge_wire::AuthorRole;
 use leptos::prelude::*;
 
+use super::Chat;
+use super::entries::Entry;
 use crate::auth::Auth;
 use crate::sync::{self, PresenceMeta};
 
@@ -17,6 +19,28 @@ use crate::sync::{self, PresenceMeta};
 pub struct RoomLine {
     pub line: Signal<String>,
     pub on_typed: Callback<()>,
+    /// A message arrived from the person with this key (their user id, the presence key).
+    pub spoke: Callback<String>,
+}
+
+impl RoomLine {
+    /// Ends an author's typing indicator when their message shows up in `chat` (it would
+    /// otherwise linger for its 5 s under the message it announced).
+    pub fn follow(self, chat: Chat) {
+        let newest = Memo::new(move |_| {
+            chat.entries.with(|es| {
+                es.iter().rev().find_map(|e| match e {
+                    Entry::Row(m) => Some((m.id.clone(), m.author_id.clone())),
+                    Entry::Local(_) => None,
+                })
+            })
+        });
+        Effect::new(move |_| {
+            if let Some((_, Some(author))) = newest.get() {
+                self.spoke.run(author);
+            }
+        });
+    }
 }
 
 /// Joins `session:<session_id>` as the signed-in user of `auth` (`me` is their side), for as
@@ -31,6 +55,7 @@ pub fn use_session_room(
         return RoomLine {
             line: Signal::derive(String::new),
             on_typed: Callback::new(|()| {}),
+            spoke: Callback::new(|_| {}),
         };
     };
     let name = user
@@ -48,5 +73,6 @@ pub fn use_session_room(
     RoomLine {
         line: room.status_line(watch),
         on_typed: Callback::new(move |()| room.typed()),
+        spoke: Callback::new(move |key| room.spoke(key)),
     }
 }

@@ -33,6 +33,7 @@ fn SessionChat(auth: Auth, s: SessionRow) -> impl IntoView {
     let room = use_session_room(&s.id, auth, AuthorRole::Staff, AuthorRole::Customer);
     let dock = Dock::new(true);
     track_unread(chat, dock);
+    room.follow(chat);
     let guest = s
         .customer_name
         .clone()

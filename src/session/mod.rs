@@ -136,6 +136,7 @@ fn CustomerChat(session_id: String, auth: Auth, dock: Dock) -> impl IntoView {
     );
     let chat = conversation::use_chat(session_id, AuthorRole::Customer, Sender::Signed(auth));
     conversation::track_unread(chat, dock);
+    room.follow(chat);
     view! {
         <ConversationPanel chat title="Conversation".to_owned() dock placeholder="Write to the hotel team…"
             presence=room.line on_typed=room.on_typed

@@ -42,6 +42,11 @@ impl LiveRoom {
         self.send(|room| RoomInput::Typed { room });
     }
 
+    /// A message by the person with presence key `key` arrived: they stopped typing.
+    pub fn spoke(&self, key: String) {
+        self.send(move |room| RoomInput::Spoke { room, key });
+    }
+
     /// Show `me` to the room from now on; `None` hides us.
     pub fn track(&self, me: Option<PresenceMeta>) {
         self.send(move |room| RoomInput::Track { room, me });

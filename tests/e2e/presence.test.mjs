@@ -80,6 +80,13 @@ test('presence and typing in a session conversation: appear, expire, and leave w
     await screenshot(staff, 'conversation-presence-staff');
     await waitPresence(customer, `${STAFF.name} is here`, 8000);
 
+    // A message ends its author's indicator when it arrives (not the 5 s expiry later).
+    await chat.getByTestId('message-input').pressSequentially('Of course', { delay: 30 });
+    await waitPresence(customer, `${STAFF.name} is typing…`, 4000);
+    await chat.getByTestId('message-input').press('Enter');
+    await customer.locator('[data-testid="message"]', { hasText: 'Of course' }).waitFor({ timeout: 4000 });
+    await waitPresence(customer, `${STAFF.name} is here`, 1500);
+
     // And the other way round.
     await customer.getByTestId('message-input').pressSequentially('Hello', { delay: 30 });
     await waitPresence(chat, 'Meera Rao is typing…', 4000);

@@ -92,6 +92,11 @@ pub enum RoomInput {
     Typed {
         room: RoomId,
     },
+    /// A message by the person with this presence key arrived: they have stopped typing.
+    Spoke {
+        room: RoomId,
+        key: String,
+    },
 }
 
 /// What the shell must do. Order matters only within one `handle` result.

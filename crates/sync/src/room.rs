@@ -217,6 +217,11 @@ impl Room {
         Some(msg)
     }
 
+    /// A message by `key` arrived: their typing indicator ends now, not 5 s later.
+    pub fn spoke(&mut self, key: &str) {
+        self.typing.forget(key);
+    }
+
     pub fn send_token(&self, token: &str, refs: &mut Refs) -> Option<Message> {
         self.channel.send_token(token, refs)
     }

@@ -260,6 +260,18 @@ fn others_typing_expires_after_five_seconds_and_ours_is_not_shown() {
 }
 
 #[test]
+fn a_message_from_the_typist_ends_the_indicator_at_once() {
+    let mut h = joined("cust-1", None);
+    typing_from(&mut h, "staff-1", "Bob");
+    typing_from(&mut h, "staff-2", "Eve");
+    h.input(Input::Room(RoomInput::Spoke {
+        room: ROOM,
+        key: "staff-1".into(),
+    }));
+    assert_eq!(view(&h).typing, ["Eve"]);
+}
+
+#[test]
 fn a_typist_who_leaves_stops_typing_at_once() {
     let mut h = joined("cust-1", None);
     push(

@@ -45,6 +45,12 @@ impl Engine {
                 .rooms
                 .get_mut(&room)
                 .and_then(|r| r.typed(now, refs_owner.refs())),
+            RoomInput::Spoke { room, key } => {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.spoke(&key);
+                }
+                None
+            }
         };
         if let Some(m) = msg {
             perform(out, self.socket.push(&m));

@@ -57,11 +57,7 @@ fn page(
 }
 
 fn names(r: &LiveRoom) -> Vec<String> {
-    r.present
-        .get_untracked()
-        .into_iter()
-        .map(|p| p.name)
-        .collect()
+    r.present().into_iter().map(|p| p.name).collect()
 }
 
 #[wasm_bindgen_test]
@@ -76,24 +72,18 @@ async fn server_two_pages_see_presence_and_typing_and_a_closed_page_leaves() {
         names(&staff) == ["Carla"]
     })
     .await;
-    assert_eq!(
-        guest.present.get_untracked()[0].role,
-        Some(AuthorRole::Staff)
-    );
-    assert_eq!(staff.status.get_untracked(), ChannelStatus::Subscribed);
+    assert_eq!(guest.present()[0].role, Some(AuthorRole::Staff));
+    assert_eq!(staff.status(), ChannelStatus::Subscribed);
 
     staff.typed();
-    wait_until("Anna is typing", 2_000.0, || {
-        guest.typing.get_untracked() == ["Anna"]
-    })
-    .await;
+    wait_until("Anna is typing", 2_000.0, || guest.typing() == ["Anna"]).await;
     assert!(
-        staff.typing.get_untracked().is_empty(),
+        staff.typing().is_empty(),
         "our own typing is not shown to us"
     );
     // Nothing more is sent: the indicator ends by itself (5 s).
     wait_until("the indicator expires", 7_000.0, || {
-        guest.typing.get_untracked().is_empty()
+        guest.typing().is_empty()
     })
     .await;
 
@@ -114,15 +104,15 @@ async fn server_a_private_room_we_may_not_read_is_refused() {
         sync::use_room(&format!("session:{session}"), "nobody".into(), None)
     });
     wait_until("the refusal", 8_000.0, || {
-        matches!(live.status.get_untracked(), ChannelStatus::ChannelError(_))
+        matches!(live.status(), ChannelStatus::ChannelError(_))
     })
     .await;
     assert_eq!(
-        live.status.get_untracked(),
+        live.status(),
         ChannelStatus::ChannelError(format!(
             "Unauthorized: You do not have permissions to read from this Channel topic: session:{session}"
         ))
     );
-    assert!(live.present.get_untracked().is_empty());
+    assert!(live.present().is_empty());
     owner.cleanup();
 }

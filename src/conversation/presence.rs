@@ -27,18 +27,22 @@ impl RoomLine {
     /// Ends an author's typing indicator when their message shows up in `chat` (it would
     /// otherwise linger for its 5 s under the message it announced).
     pub fn follow(self, chat: Chat) {
-        let newest = Memo::new(move |_| {
-            chat.entries.with(|es| {
+        // Returns the newest stored row's id, so each new row is handled once.
+        Effect::new(move |prev: Option<Option<String>>| {
+            let newest = chat.entries.with(|es| {
                 es.iter().rev().find_map(|e| match e {
                     Entry::Row(m) => Some((m.id.clone(), m.author_id.clone())),
                     Entry::Local(_) => None,
                 })
-            })
-        });
-        Effect::new(move |_| {
-            if let Some((_, Some(author))) = newest.get() {
+            });
+            let (id, author) = newest.unzip();
+            if id.is_some()
+                && prev.is_some_and(|p| p != id)
+                && let Some(author) = author.flatten()
+            {
                 self.spoke.run(author);
             }
+            id
         });
     }
 }

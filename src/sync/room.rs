@@ -24,19 +24,32 @@ use leptos::prelude::*;
 
 use super::{SyncEngine, use_sync_engine};
 
-/// A room's reactive view. `Copy`, like the signals inside it.
+/// A room's reactive view. `Copy`, like the signal inside it. Reads are tracked: call them
+/// in a reactive closure to follow the room. One signal, read through methods, rather than a
+/// memo per field: each signal type is more code in the app's wasm.
 #[derive(Clone, Copy)]
 pub struct LiveRoom {
-    pub status: Signal<ChannelStatus>,
-    /// The others present (one entry per person, however many tabs), in key order.
-    pub present: Signal<Vec<Presence>>,
-    /// The names of the others typing now.
-    pub typing: Signal<Vec<String>>,
+    /// The engine's view, with our own presence taken out.
+    view: RwSignal<RoomView>,
     id: Option<RoomId>,
     engine: StoredValue<Option<SyncEngine>>,
 }
 
 impl LiveRoom {
+    pub fn status(&self) -> ChannelStatus {
+        self.view.with(|v| v.status.clone())
+    }
+
+    /// The others present (one entry per person, however many tabs), in key order.
+    pub fn present(&self) -> Vec<Presence> {
+        self.view.with(|v| v.present.clone())
+    }
+
+    /// The names of the others typing now.
+    pub fn typing(&self) -> Vec<String> {
+        self.view.with(|v| v.typing.clone())
+    }
+
     /// The user typed in this room's conversation (the engine decides whether to tell).
     pub fn typed(&self) {
         self.send(|room| RoomInput::Typed { room });
@@ -55,8 +68,8 @@ impl LiveRoom {
     /// One line for a polite status region: who of `watch` is here and who is typing
     /// ("Anna is here", "Anna is typing…"; empty when nobody is).
     pub fn status_line(&self, watch: AuthorRole) -> Signal<String> {
-        let (present, typing) = (self.present, self.typing);
-        Memo::new(move |_| present.with(|p| typing.with(|t| status_text(p, t, watch)))).into()
+        let view = self.view;
+        Signal::derive(move || view.with(|v| status_text(&v.present, &v.typing, watch)))
     }
 
     fn send(&self, input: impl FnOnce(RoomId) -> RoomInput) {
@@ -91,38 +104,26 @@ pub fn use_room_with(spec: RoomSpec) -> LiveRoom {
         present: Vec::new(),
         typing: Vec::new(),
     });
-    let status = Memo::new(move |_| view.with(|v| v.status.clone()));
-    let ours = spec.config.presence_key.clone();
-    let present = Memo::new(move |_| {
-        view.with(|v| {
-            v.present
-                .iter()
-                .filter(|p| p.key != ours)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
-    let typing = Memo::new(move |_| view.with(|v| v.typing.clone()));
     let Some(engine) = use_sync_engine() else {
         leptos::logging::error!("use_room({}): no sync engine in context", spec.topic);
         return LiveRoom {
-            status: status.into(),
-            present: present.into(),
-            typing: typing.into(),
+            view,
             id: None,
             engine: StoredValue::new(None),
         };
     };
-    let sink = move |v: RoomView| {
-        view.try_set(v);
+    let ours = spec.config.presence_key.clone();
+    let sink = move |mut v: RoomView| {
+        v.present.retain(|p| p.key != ours);
+        if view.try_with_untracked(|cur| *cur != v).unwrap_or(false) {
+            view.try_set(v);
+        }
     };
     let id = engine.shell.join_room(spec, Rc::new(sink));
     let shell = engine.shell.clone();
     on_cleanup(move || shell.leave_room(id));
     LiveRoom {
-        status: status.into(),
-        present: present.into(),
-        typing: typing.into(),
+        view,
         id: Some(id),
         engine: StoredValue::new(Some(engine)),
     }

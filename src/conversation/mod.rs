@@ -13,14 +13,15 @@
 //!   page ([`Dock`] shares its open state and unread count with the banner), the staff
 //!   console ([`staff::StaffConversations`]) and the kiosk ([`kiosk::KioskAsk`]).
 //!
-//! Presence ("Anna is here") and typing come later, over Broadcast/Presence rooms: the panel
-//! has a `presence` slot for them.
+//! Presence ("Anna is here") and typing come over the session's private Broadcast + Presence
+//! room ([`presence`]), shown in the panel's `presence` line.
 
 pub mod api;
 pub mod entries;
 pub mod kiosk;
 pub mod outbox;
 pub mod panel;
+pub mod presence;
 pub mod staff;
 
 use concierge_wire::message::MessageRow;

@@ -17,6 +17,7 @@ use super::{Chat, Dock};
 /// `presence`: **the slot for presence and typing** ("Anna is here", "Anna is typing…"), which
 /// the Broadcast/Presence rooms (branch s5-rooms) will fill. It renders as the polite status
 /// line `data-testid="conversation-presence"` right under the message list, empty until then.
+/// `on_typed`: called on each edit of the composer (the room throttles what it sends).
 #[component]
 pub fn ConversationPanel(
     chat: Chat,
@@ -26,6 +27,7 @@ pub fn ConversationPanel(
     /// Shown while the list is empty.
     empty_text: &'static str,
     #[prop(optional)] presence: Option<Signal<String>>,
+    #[prop(optional)] on_typed: Option<Callback<()>>,
 ) -> impl IntoView {
     let open = dock.map(|d| d.open);
     let is_open = move || open.is_none_or(|o| o.get());
@@ -69,7 +71,7 @@ pub fn ConversationPanel(
                 <p class="chat__presence" role="status" data-testid="conversation-presence">
                     {move || presence.map(|p| p.get())}
                 </p>
-                <Composer chat=chat placeholder=placeholder/>
+                <Composer chat=chat placeholder=placeholder on_typed=on_typed/>
             </div>
         </section>
     }
@@ -154,7 +156,11 @@ fn LocalLine(o: Outgoing, chat: Chat) -> impl IntoView {
 /// The text field and its button. Enter sends; Shift+Enter (or Enter while an input method is
 /// composing) adds a line.
 #[component]
-fn Composer(chat: Chat, placeholder: &'static str) -> impl IntoView {
+fn Composer(
+    chat: Chat,
+    placeholder: &'static str,
+    on_typed: Option<Callback<()>>,
+) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let field_id = format!("compose-{}", uuid::Uuid::new_v4().simple());
     let submit = move || {
@@ -172,7 +178,12 @@ fn Composer(chat: Chat, placeholder: &'static str) -> impl IntoView {
                 maxlength=MAX_MESSAGE_CHARS.to_string() placeholder=placeholder
                 enterkeyhint="send"
                 prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    if let Some(t) = on_typed {
+                        t.run(());
+                    }
+                }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();

@@ -5,6 +5,7 @@ use concierge_wire::AuthorRole;
 use concierge_wire::model::SessionRow;
 use leptos::prelude::*;
 
+use super::presence::use_session_room;
 use super::{ConversationPanel, Dock, Sender, track_unread, use_chat};
 use crate::auth::Auth;
 
@@ -29,8 +30,10 @@ pub fn StaffConversations(auth: Auth, held: Memo<Vec<SessionRow>>) -> impl IntoV
 #[component]
 fn SessionChat(auth: Auth, s: SessionRow) -> impl IntoView {
     let chat = use_chat(s.id.clone(), AuthorRole::Staff, Sender::Signed(auth));
+    let room = use_session_room(&s.id, auth, AuthorRole::Staff, AuthorRole::Customer);
     let dock = Dock::new(true);
     track_unread(chat, dock);
+    room.follow(chat);
     let guest = s
         .customer_name
         .clone()
@@ -43,6 +46,7 @@ fn SessionChat(auth: Auth, s: SessionRow) -> impl IntoView {
     view! {
         <div class="conversations__item" data-session-id=s.id.clone()>
             <ConversationPanel chat title dock placeholder="Reply to the guest…"
+                presence=room.line on_typed=room.on_typed
                 empty_text="No messages yet. Say hello: the guest sees your reply at once."/>
         </div>
     }

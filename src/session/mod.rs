@@ -128,10 +128,18 @@ fn CustomerHome(auth: Auth, sessions: StoredValue<Sessions>, user_id: String) ->
 /// The conversation of the customer's open session, under the banner.
 #[component]
 fn CustomerChat(session_id: String, auth: Auth, dock: Dock) -> impl IntoView {
+    let room = conversation::presence::use_session_room(
+        &session_id,
+        auth,
+        AuthorRole::Customer,
+        AuthorRole::Staff,
+    );
     let chat = conversation::use_chat(session_id, AuthorRole::Customer, Sender::Signed(auth));
     conversation::track_unread(chat, dock);
+    room.follow(chat);
     view! {
         <ConversationPanel chat title="Conversation".to_owned() dock placeholder="Write to the hotel team…"
+            presence=room.line on_typed=room.on_typed
             empty_text="Write to us here. A member of staff answers; if they are busy, the concierge replies within seconds."/>
     }
 }

@@ -27,6 +27,7 @@
 pub mod connection;
 mod dom;
 mod panel;
+mod room;
 mod shell;
 
 use std::marker::PhantomData;
@@ -43,8 +44,12 @@ pub use concierge_sync::{
 pub use concierge_wire::Filter;
 pub use concierge_wire::realtime::ChangeEvent;
 
+pub use concierge_sync::{Presence, RoomSpec};
+pub use concierge_wire::realtime::RoomConfig;
+pub use concierge_wire::room::PresenceMeta;
 pub use connection::{ConnectionBadge, ConnectionPill};
 pub use panel::SyncDiagnosticsPanel;
+pub use room::{LiveRoom, use_room, use_room_with};
 use shell::Shell;
 
 /// A handle on the page's sync engine (cheap to clone; lives in Leptos context).

@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 
 use concierge_sync::{
     Action, ConnId, Diagnostics, Endpoint, Engine, EngineConfig, FetchError, FetchId, HttpRequest,
-    Input, LiveQuerySpec, QueryId, QueryState,
+    Input, LiveQuerySpec, QueryId, QueryState, RoomId, RoomInput, RoomSpec, RoomView,
 };
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -24,6 +24,7 @@ use super::dom::{self, Listener};
 /// released: a sink may run code that subscribes or unsubscribes.
 pub type RowsSink = Rc<dyn Fn(Vec<concierge_sync::Row>)>;
 pub type StateSink = Rc<dyn Fn(QueryState)>;
+pub type RoomSink = Rc<dyn Fn(RoomView)>;
 
 struct Sinks {
     rows: RowsSink,
@@ -62,6 +63,7 @@ pub struct Shell {
     timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     fetches: RefCell<HashMap<FetchId, AbortController>>,
     sinks: RefCell<HashMap<QueryId, Sinks>>,
+    rooms: RefCell<HashMap<RoomId, RoomSink>>,
     diagnostics: RwSignal<Diagnostics>,
     queue: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
@@ -92,6 +94,7 @@ impl Shell {
             timer: RefCell::new(None),
             fetches: RefCell::new(HashMap::new()),
             sinks: RefCell::new(HashMap::new()),
+            rooms: RefCell::new(HashMap::new()),
             diagnostics,
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
@@ -172,6 +175,20 @@ impl Shell {
         self.sinks.borrow_mut().remove(&id);
     }
 
+    /// Joins a Broadcast + Presence room; `sink` gets its view whenever it changes.
+    pub fn join_room(&self, spec: RoomSpec, sink: RoomSink) -> RoomId {
+        let room = RoomId(self.next_query.get() + 1);
+        self.next_query.set(room.0);
+        self.rooms.borrow_mut().insert(room, sink);
+        self.dispatch(Input::Room(RoomInput::Join { room, spec }));
+        room
+    }
+
+    pub fn leave_room(&self, room: RoomId) {
+        self.dispatch(Input::Room(RoomInput::Leave { room }));
+        self.rooms.borrow_mut().remove(&room);
+    }
+
     /// Stops everything: socket, timer, requests, listeners. Later inputs are ignored.
     pub fn stop(&self) {
         self.stopped.set(true);
@@ -184,6 +201,7 @@ impl Shell {
             ctrl.abort();
         }
         self.sinks.borrow_mut().clear();
+        self.rooms.borrow_mut().clear();
     }
 
     fn perform(&self, action: Action) {
@@ -246,6 +264,12 @@ impl Shell {
             Action::Diagnostics(d) => {
                 self.diagnostics.try_set(d);
             }
+            Action::Room { room, view } => {
+                let sink = self.rooms.borrow().get(&room).cloned();
+                if let Some(sink) = sink {
+                    sink(view);
+                }
+            }
         }
     }
 
@@ -274,8 +298,9 @@ impl Shell {
         });
         let me = self.me.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            // postgres_changes, replies and system messages are text; binary frames carry only
-            // broadcasts, which this client does not use.
+            // Everything this client reads is text: concierge-server delivers broadcasts as
+            // text. (Hosted Supabase may send vsn 2.0.0 broadcasts as binary frames; those are
+            // not decoded here, so typing indicators would not show there.)
             if let (Some(s), Some(text)) = (me.upgrade(), e.data().as_string()) {
                 s.dispatch(Input::SocketFrame { conn: id, text });
             }

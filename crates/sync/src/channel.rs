@@ -25,7 +25,7 @@
 use concierge_wire::phoenix::{Event, Message};
 use concierge_wire::realtime::{
     ChangesPayload, JoinOutcome, JoinPayload, PostgresChangeSpec, PostgresNotice, ReplyPayload,
-    SystemPayload,
+    RoomConfig, SystemPayload,
 };
 use serde_json::{Value, json};
 
@@ -74,6 +74,8 @@ pub enum ChannelEvent {
     LateConfirm,
     /// Send this message (a `phx_leave` after a bindings mismatch).
     Send(Message),
+    /// A Broadcast or Presence message on a room's current join, for the room to read.
+    Push(Message),
 }
 
 /// Where the channel is: one enum from which its status, its join ref and its deadline are
@@ -132,6 +134,9 @@ impl Phase {
 pub struct Channel {
     topic: String,
     bindings: Vec<PostgresChangeSpec>,
+    /// `Some` for a Broadcast + Presence channel (a room): no bindings, and ready once the
+    /// join is accepted (no Postgres subscription to wait for).
+    room: Option<RoomConfig>,
     cfg: ChannelConfig,
     phase: Phase,
     rejoin: Timer,
@@ -143,10 +148,20 @@ impl Channel {
         Channel {
             topic,
             bindings,
+            room: None,
             cfg,
             phase: Phase::Idle,
             rejoin: Timer::default(),
             server_ids: Vec::new(),
+        }
+    }
+
+    /// A Broadcast + Presence channel on `topic`.
+    pub fn room(topic: String, room: RoomConfig, cfg: ChannelConfig) -> Channel {
+        let room = Some(room);
+        Channel {
+            room,
+            ..Channel::new(topic, Vec::new(), cfg)
         }
     }
 
@@ -183,6 +198,15 @@ impl Channel {
         )
     }
 
+    /// The ref of the current join (sent or accepted), if any.
+    pub fn join_ref(&self) -> Option<&str> {
+        self.phase.join_ref()
+    }
+
+    pub fn is_joined(&self) -> bool {
+        matches!(self.phase, Phase::Joined { .. })
+    }
+
     /// Ended for good: only the poller serves this query now.
     pub fn is_ended(&self) -> bool {
         matches!(self.phase, Phase::Ended(_))
@@ -208,8 +232,11 @@ impl Channel {
             return None;
         }
         let join_ref = refs.fresh();
-        let msg = JoinPayload::postgres_changes(self.bindings.clone(), token)
-            .into_message(self.topic.clone(), join_ref.clone());
+        let payload = match &self.room {
+            Some(room) => JoinPayload::room(room, token),
+            None => JoinPayload::postgres_changes(self.bindings.clone(), token),
+        };
+        let msg = payload.into_message(self.topic.clone(), join_ref.clone());
         self.rejoin.cancel();
         self.phase = Phase::Joining {
             join_ref,
@@ -219,7 +246,7 @@ impl Channel {
     }
 
     /// A message on this channel's current join, if there is one.
-    fn push(&self, event: Event, payload: Value, refs: &mut Refs) -> Option<Message> {
+    pub fn push(&self, event: Event, payload: Value, refs: &mut Refs) -> Option<Message> {
         let jr = self.phase.join_ref()?.to_owned();
         Some(
             Message::new(self.topic.clone(), event, payload)
@@ -308,6 +335,11 @@ impl Channel {
                 self.error(now, "channel crashed on the server".into());
                 ChannelEvent::Nothing
             }
+            Event::Broadcast | Event::PresenceState | Event::PresenceDiff
+                if self.room.is_some() && self.is_joined() =>
+            {
+                ChannelEvent::Push(msg)
+            }
             _ => ChannelEvent::Nothing,
         }
     }
@@ -340,11 +372,13 @@ impl Channel {
         else {
             return ChannelEvent::Nothing;
         };
-        let grace_due = now + self.cfg.subscribe_grace_ms;
-        self.phase = Phase::Joined {
-            join_ref,
-            sub: Subscription::Pending { grace_due },
+        let sub = match self.room {
+            Some(_) => Subscription::Confirmed,
+            None => Subscription::Pending {
+                grace_due: now + self.cfg.subscribe_grace_ms,
+            },
         };
+        self.phase = Phase::Joined { join_ref, sub };
         ChannelEvent::Nothing
     }
 

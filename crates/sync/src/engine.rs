@@ -20,6 +20,7 @@ use crate::config::EngineConfig;
 use crate::io::{Action, ConnId, FetchError, Input};
 use crate::live::{Backend, LiveQuery, parse_rows};
 use crate::poller::FetchReason;
+use crate::room::{Room, RoomId, RoomView};
 use crate::socket::{Socket, SocketCmd, SocketTick};
 use crate::spec::{Endpoint, FetchId, LiveQuerySpec, QueryId};
 use crate::status::Diagnostics;
@@ -27,6 +28,7 @@ use crate::store::ChangeOutcome;
 use crate::timestamp::parse_millis;
 
 mod observe;
+mod rooms;
 
 /// The sync engine core. See the crate docs for the model.
 pub struct Engine {
@@ -34,6 +36,8 @@ pub struct Engine {
     backend: Backend,
     socket: Socket,
     queries: BTreeMap<QueryId, LiveQuery>,
+    rooms: BTreeMap<RoomId, Room>,
+    emitted_rooms: BTreeMap<RoomId, RoomView>,
     rng: Rng,
     hidden: bool,
     browser_offline: bool,
@@ -59,6 +63,8 @@ impl Engine {
             backend: Backend::new(endpoint),
             socket,
             queries: BTreeMap::new(),
+            rooms: BTreeMap::new(),
+            emitted_rooms: BTreeMap::new(),
             rng: Rng::new(seed),
             hidden: false,
             browser_offline: false,
@@ -97,6 +103,7 @@ impl Engine {
             Input::Unsubscribe { query } => self.on_unsubscribe(query, &mut out),
             Input::Refresh { query } => self.resync(now, query, FetchReason::Refresh, &mut out),
             Input::SetToken(token) => self.on_set_token(now, token, &mut out),
+            Input::Room(r) => self.on_room_input(now, r, &mut out),
         }
         self.after(now, &mut out);
         out
@@ -114,6 +121,7 @@ impl Engine {
                 self.channels_down("heartbeat timeout");
             }
         }
+        self.rooms_tick(now, out);
         let token = self.backend.access_token();
         let ids: Vec<QueryId> = self.queries.keys().copied().collect();
         for &id in &ids {
@@ -154,6 +162,7 @@ impl Engine {
                 perform(out, self.socket.push(&m));
             }
         }
+        self.rooms_on_socket_open(now, out);
     }
 
     fn on_socket_frame(&mut self, now: Millis, conn: ConnId, text: &str, out: &mut Vec<Action>) {
@@ -174,6 +183,9 @@ impl Engine {
             }
             return;
         }
+        let Some(msg) = self.room_frame(now, msg, out) else {
+            return;
+        };
         let Some((&id, q)) = self
             .queries
             .iter_mut()
@@ -183,7 +195,7 @@ impl Engine {
         };
         let Some(ch) = q.channel.as_mut() else { return };
         match ch.on_message(now, msg, self.socket.refs()) {
-            ChannelEvent::Nothing => {}
+            ChannelEvent::Nothing | ChannelEvent::Push(_) => {}
             ChannelEvent::Send(m) => perform(out, self.socket.push(&m)),
             ChannelEvent::Change(p) => {
                 self.realtime_events += 1;
@@ -302,6 +314,7 @@ impl Engine {
                 perform(out, self.socket.push(&m));
             }
         }
+        self.rooms_send_token(&t, out);
         // REST reads now run under another identity: their rows may differ.
         self.resync_all(now, FetchReason::Refresh, out);
     }
@@ -310,6 +323,7 @@ impl Engine {
         for ch in self.queries.values_mut().filter_map(|q| q.channel.as_mut()) {
             ch.on_socket_down(why);
         }
+        self.rooms_down(why);
     }
 
     fn finish_fetch(
@@ -369,6 +383,7 @@ impl Engine {
         for q in self.queries.values_mut() {
             q.emit(out);
         }
+        self.emit_rooms(out);
         let diag = self.diagnostics();
         if self.emitted_diag.as_ref() != Some(&diag) {
             self.emitted_diag = Some(diag.clone());

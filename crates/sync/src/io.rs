@@ -2,7 +2,10 @@
 //! ([`Action`]). The engine speaks it; the machines do not (they return their own commands,
 //! such as [`SocketCmd`], which the engine translates here).
 
+use concierge_wire::room::PresenceMeta;
+
 use crate::Millis;
+use crate::room::{RoomId, RoomSpec, RoomView};
 use crate::socket::SocketCmd;
 use crate::spec::{FetchId, HttpRequest, LiveQuerySpec, QueryId};
 use crate::status::{Diagnostics, QueryState};
@@ -66,6 +69,34 @@ pub enum Input {
     },
     /// The signed-in user's JWT (`None` = anonymous: the anon key is used).
     SetToken(Option<String>),
+    /// Something for a Broadcast + Presence room.
+    Room(RoomInput),
+}
+
+/// What the shell can ask of a room (see [`crate::room::Room`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoomInput {
+    Join {
+        room: RoomId,
+        spec: RoomSpec,
+    },
+    Leave {
+        room: RoomId,
+    },
+    /// Track this presence from now on (and after every rejoin); `None` untracks.
+    Track {
+        room: RoomId,
+        me: Option<PresenceMeta>,
+    },
+    /// The user typed a key in the room's conversation.
+    Typed {
+        room: RoomId,
+    },
+    /// A message by the person with this presence key arrived: they have stopped typing.
+    Spoke {
+        room: RoomId,
+        key: String,
+    },
 }
 
 /// What the shell must do. Order matters only within one `handle` result.
@@ -108,6 +139,11 @@ pub enum Action {
         state: QueryState,
     },
     Diagnostics(Diagnostics),
+    /// What views see of a room changed.
+    Room {
+        room: RoomId,
+        view: RoomView,
+    },
 }
 
 impl From<SocketCmd> for Action {

@@ -23,6 +23,9 @@
 //! - [`store::Store`]: the merge of realtime events and REST snapshots that never lets an older
 //!   copy of a row win.
 //! - [`backoff::Timer`]: a deadline with a tries counter; [`backoff::Rng`]: seeded jitter.
+//! - [`room::Room`]: a Broadcast + Presence channel (a conversation's `session:<id>`), with
+//!   [`presence::PresenceState`] (realtime-js's merge of `presence_state` / `presence_diff`)
+//!   and [`typing::Typing`] (send at most every 2 s, others' indicators expire after 5 s).
 //!
 //! ## How the pieces meet
 //! Each live query (module `live`) owns a channel, a poller and a store. After every input the
@@ -34,7 +37,8 @@
 //! ## Layers (no module imports one above it)
 //! 1. Shared leaf types and pure helpers: [`spec`], `decimal`, [`timestamp`]; they import
 //!    nothing else of the crate but each other (and this crate root's re-exports, never).
-//! 2. Machines: [`backoff`], [`poller`], [`socket`], [`channel`]. They import only the leaf,
+//! 2. Machines: [`backoff`], [`poller`], [`socket`], [`channel`], [`presence`], [`typing`],
+//!    [`room`]. They import only the leaf,
 //!    [`Millis`] and each other, never the engine: each owns its types ([`ConnId`],
 //!    [`SocketState`], [`ChannelStatus`], [`socket::Refs`]) and returns what it wants done
 //!    ([`socket::SocketCmd`], the messages a channel wants sent) instead of emitting actions.
@@ -50,19 +54,24 @@ pub mod engine;
 pub mod io;
 mod live;
 pub mod poller;
+pub mod presence;
+pub mod room;
 pub mod socket;
 pub mod spec;
 pub mod status;
 pub mod store;
 pub mod timestamp;
+pub mod typing;
 
 /// Milliseconds since the Unix epoch, from the injected clock.
 pub type Millis = u64;
 
 pub use config::EngineConfig;
 pub use engine::Engine;
-pub use io::{Action, ConnId, FetchError, Input};
+pub use io::{Action, ConnId, FetchError, Input, RoomInput};
 pub use poller::FetchReason;
+pub use presence::Presence;
+pub use room::{RoomId, RoomSpec, RoomView};
 pub use spec::{Endpoint, FetchId, HttpRequest, LiveQuerySpec, OrderBy, QueryId, VersionSource};
 pub use status::{
     ChannelStatus, ConnectionState, Diagnostics, QueryState, QueryStatus, SocketState,

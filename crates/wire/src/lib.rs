@@ -13,6 +13,7 @@ pub mod phoenix;
 pub mod realtime;
 pub mod reservation;
 pub mod role;
+pub mod room;
 pub mod timestamp;
 pub mod user_broadcast;
 

@@ -73,6 +73,14 @@ pub enum Event {
     AccessToken,
     System,
     PostgresChanges,
+    /// A Broadcast message (client push and server delivery alike).
+    Broadcast,
+    /// A Presence push (`track` / `untrack` in its payload).
+    Presence,
+    /// The whole Presence table, sent to a member on join (or on its first track).
+    PresenceState,
+    /// Presence joins and leaves since the last state or diff.
+    PresenceDiff,
     Other(String),
 }
 
@@ -88,6 +96,10 @@ impl Event {
             Event::AccessToken => "access_token",
             Event::System => "system",
             Event::PostgresChanges => "postgres_changes",
+            Event::Broadcast => "broadcast",
+            Event::Presence => "presence",
+            Event::PresenceState => "presence_state",
+            Event::PresenceDiff => "presence_diff",
             Event::Other(s) => s,
         }
     }
@@ -103,6 +115,10 @@ impl Event {
             "access_token" => Event::AccessToken,
             "system" => Event::System,
             "postgres_changes" => Event::PostgresChanges,
+            "broadcast" => Event::Broadcast,
+            "presence" => Event::Presence,
+            "presence_state" => Event::PresenceState,
+            "presence_diff" => Event::PresenceDiff,
             other => Event::Other(other.to_owned()),
         }
     }

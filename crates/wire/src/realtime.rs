@@ -100,6 +100,20 @@ pub struct JoinConfig {
     pub other: Map<String, Value>,
 }
 
+/// A Broadcast + Presence channel's join settings (`config.broadcast`, `config.presence`,
+/// `config.private`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RoomConfig {
+    /// `broadcast.self`: receive our own broadcasts too.
+    pub broadcast_self: bool,
+    /// `broadcast.ack`: the server replies to each broadcast push.
+    pub ack: bool,
+    /// `presence.key`: the key our presence is tracked under (empty: the server makes one).
+    pub presence_key: String,
+    /// `private`: the server checks who may join (Supabase: RLS on `realtime.messages`).
+    pub private: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JoinPayload {
     #[serde(default)]
@@ -119,6 +133,29 @@ impl JoinPayload {
         JoinPayload {
             config: JoinConfig {
                 postgres_changes: bindings,
+                other,
+            },
+            access_token: Some(access_token.to_owned()),
+        }
+    }
+
+    /// A `phx_join` payload for a Broadcast + Presence channel (no `postgres_changes`), as
+    /// supabase-js sends it for `channel(name, {config: {broadcast: {self, ack}, presence:
+    /// {key}, private}})` with a presence listener (which turns `presence.enabled` on).
+    pub fn room(room: &RoomConfig, access_token: &str) -> JoinPayload {
+        let mut other = Map::new();
+        other.insert(
+            "broadcast".into(),
+            json!({"ack": room.ack, "self": room.broadcast_self}),
+        );
+        other.insert(
+            "presence".into(),
+            json!({"key": room.presence_key, "enabled": true}),
+        );
+        other.insert("private".into(), json!(room.private));
+        JoinPayload {
+            config: JoinConfig {
+                postgres_changes: Vec::new(),
                 other,
             },
             access_token: Some(access_token.to_owned()),
@@ -320,6 +357,22 @@ mod tests {
         let parsed: BoundChange = serde_json::from_value(extra).unwrap();
         assert_eq!(parsed.spec.filter.as_deref(), Some("a=eq.1"));
         assert_eq!(parsed.spec.table, None);
+    }
+
+    #[test]
+    fn room_join_matches_supabase_js() {
+        let room = RoomConfig {
+            broadcast_self: false,
+            ack: true,
+            presence_key: "u1".into(),
+            private: true,
+        };
+        let v = serde_json::to_value(JoinPayload::room(&room, "tok")).unwrap();
+        assert_eq!(
+            v,
+            json!({"config": {"postgres_changes": [], "broadcast": {"ack": true, "self": false},
+                "presence": {"key": "u1", "enabled": true}, "private": true}, "access_token": "tok"})
+        );
     }
 
     #[test]

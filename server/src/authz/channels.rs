@@ -45,7 +45,11 @@ pub fn may_join(
                     p.customer_id == u.id || p.staff_id.as_deref() == Some(u.id.as_str())
                 })
         }
-        // Kiosks and bare API keys own no session conversation.
+        // Bare API keys own no conversation. A kiosk owns its kiosk conversations, but
+        // nobody else may be in one: no staff member holds a kiosk claim (`kiosk_sessions`
+        // has no `staff_id`, and staff have no rule on kiosk conversations), so its channel
+        // could only ever show the kiosk to itself. A "person is here" at the kiosk needs
+        // staff to hold kiosk conversations first; this rule changes with that.
         Principal::Kiosk(_) | Principal::Anon => false,
     };
     if allowed {

@@ -25,7 +25,7 @@ impl Engine {
         self.queries
             .values()
             .map(LiveQuery::deadline)
-            .chain([self.socket.deadline()])
+            .chain([self.socket.deadline(), self.rooms_deadline()])
             .flatten()
             .min()
     }

@@ -35,6 +35,8 @@ pub struct H {
     pub diag: Diagnostics,
     pub timer: Option<u64>,
     pub sub_id: u32,
+    /// The last view emitted for each room.
+    pub rooms: BTreeMap<RoomId, RoomView>,
 }
 
 pub fn cfg() -> EngineConfig {
@@ -75,6 +77,7 @@ impl H {
             diag: Diagnostics::default(),
             timer: None,
             sub_id: 1000,
+            rooms: BTreeMap::new(),
         }
     }
 
@@ -132,7 +135,11 @@ impl H {
                         conn: *conn,
                         text: reply,
                     });
-                    if self.auto_confirm {
+                    // The server confirms a Postgres subscription only when there is one.
+                    let has_bindings = m.payload["config"]["postgres_changes"]
+                        .as_array()
+                        .is_some_and(|b| !b.is_empty());
+                    if self.auto_confirm && has_bindings {
                         let c = self.confirm_for(&m);
                         self.queue.push_back(Input::SocketFrame {
                             conn: *conn,
@@ -172,6 +179,9 @@ impl H {
             Action::Diagnostics(d) => self.diag = d.clone(),
             Action::SetTimer { at } => self.timer = *at,
             Action::CloseSocket { .. } => {}
+            Action::Room { room, view } => {
+                self.rooms.insert(*room, view.clone());
+            }
         }
     }
 

@@ -129,6 +129,31 @@ pub struct ServeArgs {
         global = true
     )]
     pub statement_timeout_ms: u64,
+    /// Read-only database connections (at least 2).
+    #[arg(
+        long,
+        env = "CONCIERGE_DB_READERS",
+        default_value_t = crate::db::read_gate::DEFAULT_READERS,
+        global = true
+    )]
+    pub db_readers: usize,
+    /// How many readers `like`/`ilike` reads may hold at once (at most all readers but one, so
+    /// ordinary reads always find one).
+    #[arg(
+        long,
+        env = "CONCIERGE_PATTERN_READ_LANES",
+        default_value_t = crate::db::read_gate::DEFAULT_PATTERN_LANES,
+        global = true
+    )]
+    pub pattern_read_lanes: usize,
+    /// `like`/`ilike` reads that may wait for a lane; more at once get 429.
+    #[arg(
+        long,
+        env = "CONCIERGE_PATTERN_READ_QUEUE",
+        default_value_t = crate::db::read_gate::DEFAULT_PATTERN_QUEUE,
+        global = true
+    )]
+    pub pattern_read_queue: usize,
     /// Keep the write-ahead log below this size (MiB): past half of it the writer checkpoints.
     #[arg(
         long,
@@ -257,6 +282,11 @@ impl ServeArgs {
             wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
             max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
             max_results_per_session: self.kiosk_results_per_session,
+            reads: crate::db::read_gate::ReadLimits {
+                readers: self.db_readers,
+                pattern_lanes: self.pattern_read_lanes,
+                pattern_queue: self.pattern_read_queue,
+            },
             ..crate::db::Options::default()
         };
         self.concierge.storage(&mut opts);

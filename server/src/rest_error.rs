@@ -89,6 +89,12 @@ impl RestError {
             DbError::TooManyWrites { retry_after_secs } => {
                 RestError::new(StatusCode::TOO_MANY_REQUESTS, "PGRST429", msg)
                     .hint(format!("Retry after {retry_after_secs} s."))
+                    .retry_after(retry_after_secs)
+            }
+            DbError::PatternReadsBusy { .. } => {
+                RestError::new(StatusCode::TOO_MANY_REQUESTS, "PGRST429", msg)
+                    .hint("Retry in a second; filters without like/ilike are not affected.")
+                    .retry_after(1)
             }
             DbError::Duplicate { .. } | DbError::OneOpenSession => {
                 RestError::new(StatusCode::CONFLICT, "23505", msg)

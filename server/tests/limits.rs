@@ -143,3 +143,83 @@ async fn a_slow_query_is_cancelled_with_57014_while_ordinary_reads_answer() {
     )
     .await;
 }
+
+/// A flood of slow pattern reads holds at most the pattern lanes (one reader by default):
+/// ordinary reads keep answering while every accepted slow read is still running or waiting,
+/// and pattern reads beyond the lanes and their queue are refused at once with 429.
+#[tokio::test]
+async fn a_flood_of_slow_patterns_holds_one_reader_and_the_excess_gets_429() {
+    let s = TestServer::start(&[
+        "--statement-timeout-ms",
+        "1000",
+        "--pattern-read-lanes",
+        "1",
+        "--pattern-read-queue",
+        "3",
+    ])
+    .await;
+    fill_long_texts(&s).await;
+    let slow_path = format!(
+        "/rest/v1/kiosk_results?select=id&session_id=like.{}",
+        slow_pattern()
+    );
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let slow: Vec<_> = (0..12)
+        .map(|_| {
+            let url = s.url(&slow_path);
+            let key = s.service.clone();
+            let done = done_tx.clone();
+            tokio::spawn(async move {
+                let r = reqwest::Client::new()
+                    .get(url)
+                    .header("apikey", key)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let retry = r.headers().get("retry-after").cloned();
+                let body = r.json::<Value>().await.unwrap();
+                let _ = done.send(status);
+                (status, retry, body)
+            })
+        })
+        .collect();
+    // A refusal means the lane and its queue were full: four slow reads are in the gate.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), done_rx.recv())
+        .await
+        .expect("a slow read answered")
+        .unwrap();
+    assert_eq!(
+        first, 429,
+        "the first answer is a refusal, not a finished slow read"
+    );
+    for _ in 0..20 {
+        let (status, body) = get(
+            &s,
+            "/rest/v1/kiosk_results?select=session_id&session_id=eq.short",
+        )
+        .await;
+        assert_eq!((status, body), (200, json!([{"session_id": "short"}])));
+    }
+    // Every ordinary read answered before any accepted slow read did.
+    while let Ok(status) = done_rx.try_recv() {
+        assert_eq!(
+            status, 429,
+            "a slow read finished before the ordinary reads"
+        );
+    }
+    let mut answers = Vec::new();
+    for h in slow {
+        answers.push(h.await.unwrap());
+    }
+    let refused: Vec<_> = answers.iter().filter(|a| a.0 == 429).collect();
+    let cut: Vec<_> = answers.iter().filter(|a| a.0 == 500).collect();
+    assert_eq!((refused.len(), cut.len()), (8, 4), "{answers:?}");
+    for (_, retry, body) in refused {
+        assert_eq!(body["code"], "PGRST429", "{body}");
+        assert_eq!(retry.as_ref().unwrap(), "1");
+    }
+    for (_, _, body) in cut {
+        assert_eq!(body["code"], "57014", "{body}");
+    }
+}

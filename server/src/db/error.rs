@@ -57,6 +57,9 @@ pub enum DbError {
     /// The concierge's reply queue is full (53400, configuration_limit_exceeded).
     #[error("the concierge's reply queue is full ({depth} messages wait): try again shortly")]
     ReplyQueueFull { depth: u32 },
+    /// Too many `like`/`ilike` reads are already running or waiting for a pattern lane.
+    #[error("too many pattern (like/ilike) reads at once: at most {limit} run or wait")]
+    PatternReadsBusy { limit: usize },
     /// One user wrote more messages than the per-minute limit allows.
     #[error("too many messages from this user: retry after {retry_after_secs} s")]
     TooManyWrites { retry_after_secs: u64 },

@@ -9,6 +9,7 @@ pub mod like;
 pub mod migrate;
 pub mod options;
 mod parties;
+pub mod read_gate;
 pub mod reply_queue;
 pub mod retention;
 pub mod seed;
@@ -26,12 +27,11 @@ pub use crate::schema::{ColType, ColumnDef, Row, Table};
 use deadline::Deadline;
 pub use error::DbError;
 pub use options::Options;
+use read_gate::{ReadGate, ReadKind};
 pub use sql::{Cond, Group, Order, ReadQuery};
 pub use writer::{Change, ChangeSink, Writer};
 
 use crate::authz::{self, Action, Principal, RowScope};
-
-const READERS: usize = 4;
 
 /// One read-only connection and the statement deadline its progress handler watches.
 struct Reader {
@@ -43,6 +43,7 @@ struct Reader {
 #[derive(Clone)]
 pub struct Db {
     readers: Arc<Vec<Mutex<Reader>>>,
+    gate: Arc<ReadGate>,
     next: Arc<AtomicUsize>,
 }
 
@@ -77,8 +78,9 @@ pub fn open_with(path: &Path, sink: ChangeSink, opts: &Options) -> Result<(Db, W
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     migrate::apply(&mut conn)?;
     writer::limit_size(&conn, opts)?;
-    let mut readers = Vec::with_capacity(READERS);
-    for _ in 0..READERS {
+    let limits = opts.reads.normalised();
+    let mut readers = Vec::with_capacity(limits.readers);
+    for _ in 0..limits.readers {
         let r = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -91,6 +93,7 @@ pub fn open_with(path: &Path, sink: ChangeSink, opts: &Options) -> Result<(Db, W
     Ok((
         Db {
             readers: Arc::new(readers),
+            gate: Arc::new(ReadGate::new(limits)),
             next: Arc::new(AtomicUsize::new(0)),
         },
         Writer::new(conn, sink, deadline, opts),
@@ -98,17 +101,29 @@ pub fn open_with(path: &Path, sink: ChangeSink, opts: &Options) -> Result<(Db, W
 }
 
 impl Db {
-    /// Runs `f` on a reader connection off the async runtime, under the statement timeout.
-    /// An idle connection is preferred, so one slow query (until its timeout cuts it off)
-    /// does not hold up reads that would otherwise queue behind it.
+    /// Runs `f` on a reader connection off the async runtime, under the statement timeout,
+    /// once the [`ReadGate`] lets a read of this kind in (so an idle reader is waiting for it).
     async fn with_reader<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
+        self.read_as(ReadKind::Plain, f).await
+    }
+
+    async fn read_as<T: Send + 'static>(
+        &self,
+        kind: ReadKind,
+        f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let pass = self.gate.enter(kind).await?;
         let readers = self.readers.clone();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
+            // The pass is released when this work ends, not when the caller stops waiting.
+            let _pass = pass;
             let n = readers.len();
+            // The gate lets in at most one read per reader, so one is idle; the blocking
+            // lock is only for a read still finishing on its thread after its pass was freed.
             let idle = (0..n).find_map(|k| readers[(start + k) % n].try_lock().ok());
             let reader = match idle {
                 Some(r) => r,
@@ -124,6 +139,11 @@ impl Db {
         .map_err(|e| DbError::Worker(e.to_string()))?
     }
 
+    /// Pattern reads (`like`/`ilike`) waiting for or holding a pattern lane right now.
+    pub fn pattern_reads(&self) -> usize {
+        self.gate.pattern_reads()
+    }
+
     /// A read on behalf of `principal`, through the authorization layer.
     pub async fn select(
         &self,
@@ -133,8 +153,10 @@ impl Db {
     ) -> Result<Selected, DbError> {
         authz::check(principal, table, Action::Select, &q.filters)?;
         let scope = authz::row_scope(principal, table);
-        self.with_reader(move |conn| select_on(conn, table, &q, &scope))
-            .await
+        self.read_as(ReadKind::of(&q), move |conn| {
+            select_on(conn, table, &q, &scope)
+        })
+        .await
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::read_gate::ReadLimits;
+
 /// Default statement timeout: far above any query the app makes, far below a client's patience.
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Default WAL bound.
@@ -33,6 +35,8 @@ pub struct Options {
     pub message_writes_per_minute: u32,
     /// Customer messages waiting for the concierge at most; 0 = no reply queue at all.
     pub reply_queue_depth: u32,
+    /// Reader connections and how many of them pattern reads may hold.
+    pub reads: ReadLimits,
 }
 
 impl Default for Options {
@@ -45,6 +49,7 @@ impl Default for Options {
             max_messages_per_session: DEFAULT_MAX_MESSAGES_PER_SESSION,
             message_writes_per_minute: DEFAULT_MESSAGE_WRITES_PER_MINUTE,
             reply_queue_depth: DEFAULT_REPLY_QUEUE_DEPTH,
+            reads: ReadLimits::default(),
         }
     }
 }

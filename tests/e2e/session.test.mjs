@@ -238,11 +238,12 @@ test('tokens refresh before they expire, the realtime channel takes each new tok
     const replaced = logs.split('\n').filter((l) => l.includes('realtime channel token replaced'));
     assert.ok(replaced.length >= 2, `the channel got the new tokens (${replaced.length} replacements)`);
     // One channel per live query throughout (the sessions, and the conversation under the
-    // banner): a view remounted by a refresh would leave its live query and join a new channel
-    // (a new topic, `concierge-<table>-<n>`) under the new token.
+    // banner), plus the session's private room (presence and typing): a view remounted by a
+    // refresh would leave its live query and join a new channel (a new topic,
+    // `concierge-<table>-<n>`) under the new token.
     const topics = [...new Set(replaced.map((l) => l.match(/topic=(\S+)/)?.[1]))];
-    const tables = topics.map((t) => t.replace(/-\d+$/, ''));
-    assert.deepEqual(tables.sort(), ['realtime:concierge-messages', 'realtime:concierge-sessions'],
+    const tables = topics.map((t) => t.replace(/-\d+$/, '').replace(/^realtime:session:[0-9a-f-]{36}$/, 'realtime:session:<id>'));
+    assert.deepEqual(tables.sort(), ['realtime:concierge-messages', 'realtime:concierge-sessions', 'realtime:session:<id>'],
       `one channel per live query, not one per token: ${topics.join(', ')}`);
     assert.doesNotMatch(logs, /token expired; closing/, 'no channel outlived its token');
     assert.equal(await customer.getByText('Loading your sessions').count(), 0);

@@ -18,6 +18,84 @@ create table authz_test.fixture (
   primary key (tbl, id)
 );
 
+-- Realtime's connection settings for a check (Realtime.Tenants.Authorization.set_conn_config):
+-- the user's role, the topic, the claims, and the claims' sub and role one by one.
+create function authz_test.as_realtime_user(c jsonb) returns void
+language sql as $$
+  select set_config('role', c ->> 'role', true),
+         set_config('realtime.topic', c ->> 'topic', true),
+         set_config('request.jwt.claims', (c -> 'claims')::text, true),
+         set_config('request.jwt.claim.sub', c -> 'claims' ->> 'sub', true),
+         set_config('request.jwt.claim.role', c ->> 'role', true),
+         set_config('request.headers', '{}', true);
+$$;
+
+-- A private channel join (`do = "join"`), checked the way hosted Realtime checks it
+-- (Realtime.Tenants.Authorization, supabase/realtime lib/realtime/tenants/authorization.ex):
+--   receive (read): as the trusted connection, insert one probe row per extension for the
+--     topic; then as the user, select them: a visible probe = may receive that extension;
+--   send (write): as the user, insert a row per extension for the topic, each in its own
+--     savepoint: inserted = may send, 42501 = may not, any other error is an error;
+-- each check in a transaction that is rolled back. The rule book states one rule for joining
+-- and sending (the local server has one), so the outcome is "allowed" when the user may
+-- receive and send both Broadcast and Presence, "denied" when none of the four, and "error"
+-- (which matches no case) when the policies disagree among themselves.
+create function authz_test.observe_join(c jsonb) returns jsonb
+language plpgsql as $$
+declare
+  v_topic text := c ->> 'topic';
+  probes  jsonb := '{}'::jsonb;
+  ext     text;
+  seen    text[];
+  recv    jsonb := '{}'::jsonb;
+  send    jsonb := '{}'::jsonb;
+  state   text;
+  msg     text;
+  flags   boolean[];
+begin
+  begin
+    for ext in select unnest(array['broadcast', 'presence']) loop
+      probes := probes || jsonb_build_object(ext, gen_random_uuid());
+      insert into realtime.messages (id, topic, extension)
+        values ((probes ->> ext)::uuid, v_topic, ext);
+    end loop;
+    perform authz_test.as_realtime_user(c);
+    select array_agg(m.id::text) into seen from realtime.messages m
+      where m.id in (select (value #>> '{}')::uuid from jsonb_each(probes));
+    reset role;
+    for ext in select unnest(array['broadcast', 'presence']) loop
+      recv := recv || jsonb_build_object(ext, coalesce(probes ->> ext = any(seen), false));
+    end loop;
+
+    perform authz_test.as_realtime_user(c);
+    for ext in select unnest(array['broadcast', 'presence']) loop
+      begin
+        insert into realtime.messages (topic, extension) values (v_topic, ext);
+        send := send || jsonb_build_object(ext, true);
+      exception when insufficient_privilege then
+        send := send || jsonb_build_object(ext, false);
+      end;
+    end loop;
+    reset role;
+    raise exception using errcode = 'ZZ999', message = 'roll the checks back';
+  exception
+    when sqlstate 'ZZ999' then
+      null;
+    when others then
+      get stacked diagnostics state = returned_sqlstate, msg = message_text;
+      return jsonb_build_object('outcome', 'error', 'sqlstate', state, 'message', msg,
+                                'receive', recv, 'send', send);
+  end;
+  flags := array[(recv ->> 'broadcast')::boolean, (recv ->> 'presence')::boolean,
+                 (send ->> 'broadcast')::boolean, (send ->> 'presence')::boolean];
+  return jsonb_build_object(
+    'outcome', case when true = all(flags) then 'allowed'
+                    when false = all(flags) then 'denied'
+                    else 'error' end,
+    'receive', recv, 'send', send);
+end;
+$$;
+
 create function authz_test.observe(c jsonb) returns jsonb
 language plpgsql as $$
 declare
@@ -39,6 +117,9 @@ declare
   k         text;
   v         jsonb;
 begin
+  if act = 'join' then
+    return authz_test.observe_join(c);
+  end if;
   begin
     perform set_config('request.jwt.claims', (c -> 'claims')::text, true);
     execute format('set local role %I', c ->> 'role');

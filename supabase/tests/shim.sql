@@ -85,3 +85,62 @@ begin
   end if;
 end
 $$;
+
+-- Realtime Authorization (private channels): the table whose RLS policies decide who may join a
+-- private channel and send on it, as the Realtime server's tenant migrations leave it (supabase/
+-- realtime `lib/realtime/tenants/repo/migrations/`, the state its `priv/repo/tenant_db_dump_15.sql`
+-- shows: 20240523004032 redefine_authorization_tables, 20241030150047 messages_partitioning,
+-- 20241108114728 messages_using_uuid, 20260514120000 add_binary_payload_to_messages). Realtime
+-- checks a join by inserting one row per extension as its own role, then, as the user
+-- (`role`, `request.jwt.claims`, `realtime.topic` set), selecting them: visible = may receive
+-- (read). It checks sending (broadcast, presence track) by inserting a row as the user:
+-- allowed = may send (write). Both inside a transaction it rolls back.
+do $$
+begin
+  -- Owner of the realtime objects on a real project; here only so the shim can mirror it.
+  if not exists (select 1 from pg_roles where rolname = 'supabase_realtime_admin') then
+    create role supabase_realtime_admin nologin noinherit noreplication;
+  end if;
+end
+$$;
+
+create schema if not exists realtime;
+grant usage on schema realtime to anon, authenticated, service_role;
+
+create table if not exists realtime.messages (
+  topic          text not null,
+  extension      text not null,
+  payload        jsonb,
+  event          text,
+  private        boolean default false,
+  updated_at     timestamp without time zone not null default now(),
+  inserted_at    timestamp without time zone not null default now(),
+  id             uuid not null default gen_random_uuid(),
+  binary_payload bytea,
+  primary key (id, inserted_at)
+) partition by range (inserted_at);
+
+-- Realtime creates a partition per day, from yesterday to three days ahead, when a tenant
+-- starts (Realtime.Tenants.create_messages_partitions); an insert outside them fails.
+do $$
+declare
+  d date;
+begin
+  for d in select generate_series(current_date - 1, current_date + 3, interval '1 day')::date loop
+    execute format('create table if not exists realtime.%I partition of realtime.messages for values from (%L) to (%L)',
+                   'messages_' || to_char(d, 'YYYY_MM_DD'), d, d + 1);
+    execute format('alter table realtime.%I owner to supabase_realtime_admin', 'messages_' || to_char(d, 'YYYY_MM_DD'));
+  end loop;
+end
+$$;
+
+alter table realtime.messages enable row level security;
+alter table realtime.messages owner to supabase_realtime_admin;
+grant select, insert, update on realtime.messages to anon, authenticated, service_role;
+
+-- The topic being joined (without `realtime:`), which Realtime sets for its checks.
+create or replace function realtime.topic() returns text
+language sql stable as $$
+  select nullif(current_setting('realtime.topic', true), '')::text;
+$$;
+alter function realtime.topic() owner to supabase_realtime_admin;

@@ -75,6 +75,8 @@ pub enum Do {
     Insert,
     Update,
     Delete,
+    /// A private Realtime channel join (`topic`): receive and send Broadcast and Presence.
+    Join,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -99,7 +101,10 @@ pub struct Case {
     pub who: String,
     #[serde(rename = "do")]
     pub action: Do,
+    /// Empty for a join, which names a `topic` instead.
+    #[serde(default)]
     pub table: String,
+    pub topic: Option<String>,
     pub row: Option<String>,
     pub values: Option<toml::Table>,
     pub filter: Option<String>,
@@ -202,6 +207,24 @@ impl Book {
         self.fixtures(table)
             .find(|f| self.fixture_id(table, &f.name) == id)
             .map_or_else(|| format!("?{id}"), |f| f.name.clone())
+    }
+
+    /// A join case's topic, each `$fixture:<name>` in it replaced by that session's id (as
+    /// `scripts/pg-cases` does).
+    pub fn topic(&self, c: &Case) -> String {
+        let mut rest = c.topic.as_deref().expect("a join case has a topic");
+        let mut out = String::new();
+        while let Some(at) = rest.find("$fixture:") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + "$fixture:".len()..];
+            let end = tail
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(tail.len());
+            out.push_str(&self.fixture_id("sessions", &tail[..end]));
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The claims `scripts/pg-cases` (`Book.claims`) builds for a principal, signed.

@@ -1,7 +1,8 @@
 //! The authorization rule book, `tests/authz/cases.toml`, run against concierge-server: the
 //! same table `scripts/pg-test` runs as pgTAP on PostgreSQL 15 with the hosted migrations.
 //! Every case goes through the real REST API of a server started in-process (and every read
-//! of a published table through realtime as well), with tokens carrying the claims
+//! of a published table through realtime as well; every private channel join through the
+//! realtime socket and the REST broadcast endpoint), with tokens carrying the claims
 //! `scripts/pg-cases` builds, from the fixtures alone. A rule that drifts from the SQL fails
 //! here by case id.
 
@@ -9,6 +10,7 @@
 mod common;
 
 mod book;
+mod channels;
 mod realtime;
 mod rest;
 
@@ -103,8 +105,8 @@ fn schema_and_publication_are_the_books() {
     }
 }
 
-/// Every case of the book through the REST API, and every read of a published table through
-/// realtime too. All cases run; the failures are listed together by id.
+/// Every case of the book through the REST API, every read of a published table through
+/// realtime too, and every private channel join through realtime. All cases run; the failures are listed together by id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_case_through_the_api() {
     let book = Book::load();
@@ -119,8 +121,18 @@ async fn every_case_through_the_api() {
     };
     let mut failed = Vec::new();
     let mut realtime_reads = 0;
+    let mut joins = 0;
     for c in &book.case {
         rest.reset().await;
+        if c.action == Do::Join {
+            joins += 1;
+            match channels::observe(&rest, c).await {
+                Ok(o) if Some(o) == c.expect => {}
+                Ok(o) => failed.push(format!("{} (channel): {o:?}, not {:?}", c.id, c.expect)),
+                Err(why) => failed.push(format!("{} (channel): {why}", c.id)),
+            }
+            continue;
+        }
         if let Err(why) = rest.check(c).await {
             failed.push(format!("{} (REST): {why}", c.id));
         }
@@ -147,7 +159,7 @@ async fn every_case_through_the_api() {
         failed.join("\n  ")
     );
     eprintln!(
-        "{} cases through REST, {realtime_reads} reads through realtime",
-        book.case.len()
+        "{} cases through REST, {realtime_reads} reads through realtime, {joins} private joins",
+        book.case.len() - joins
     );
 }

@@ -125,6 +125,9 @@ impl Rest<'_> {
         let target = c.row.as_ref().map(|r| book.fixture_id(table, r));
         let sent = c.values.as_ref().map(|v| book.row(table, v));
         let path = match (c.action, &target) {
+            (Do::Join, _) => {
+                return Err("a join is not a REST case (channels.rs observes it)".into());
+            }
             (Do::Select, _) => {
                 let mut p = format!("/rest/v1/{table}?select=id");
                 if let Some(f) = &c.filter {
@@ -142,6 +145,7 @@ impl Rest<'_> {
             Do::Insert => Method::POST,
             Do::Update => Method::PATCH,
             Do::Delete => Method::DELETE,
+            Do::Join => unreachable!("returned above"),
         };
         let before = now_ms();
         let a = self

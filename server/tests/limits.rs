@@ -55,6 +55,32 @@ fn slow_pattern() -> String {
     format!("*{}b", "a".repeat(1000))
 }
 
+/// A GET as the service role in its own task: its status, `Retry-After` and body; the status
+/// is also sent to `done` as soon as it is known.
+fn spawn_get(
+    s: &TestServer,
+    path: &str,
+    done: Option<tokio::sync::mpsc::UnboundedSender<u16>>,
+) -> tokio::task::JoinHandle<(u16, Option<reqwest::header::HeaderValue>, Value)> {
+    let url = s.url(path);
+    let key = s.service.clone();
+    tokio::spawn(async move {
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("apikey", key)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let retry = r.headers().get("retry-after").cloned();
+        let body = r.json::<Value>().await.unwrap();
+        if let Some(done) = done {
+            let _ = done.send(status);
+        }
+        (status, retry, body)
+    })
+}
+
 async fn fill_long_texts(s: &TestServer) {
     let text = "a".repeat(60_000);
     for _ in 0..6 {
@@ -85,19 +111,7 @@ async fn a_slow_query_is_cancelled_with_57014_while_ordinary_reads_answer() {
         "/rest/v1/kiosk_results?select=id&session_id=like.{}",
         slow_pattern()
     );
-    let slow = {
-        let url = s.url(&slow_path);
-        let key = s.service.clone();
-        tokio::spawn(async move {
-            let r = reqwest::Client::new()
-                .get(url)
-                .header("apikey", key)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        })
-    };
+    let slow = spawn_get(&s, &slow_path, None);
     // Ordinary reads while the slow one runs (or has just been cut off) all answer.
     for _ in 0..5 {
         let (status, body) = get(
@@ -107,7 +121,7 @@ async fn a_slow_query_is_cancelled_with_57014_while_ordinary_reads_answer() {
         .await;
         assert_eq!((status, body), (200, json!([{"session_id": "short"}])));
     }
-    let (status, body) = slow.await.unwrap();
+    let (status, _, body) = slow.await.unwrap();
     assert_eq!(status, 500, "{body}");
     assert_eq!(body["code"], "57014");
     assert_eq!(
@@ -165,24 +179,7 @@ async fn a_flood_of_slow_patterns_holds_one_reader_and_the_excess_gets_429() {
     );
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let slow: Vec<_> = (0..12)
-        .map(|_| {
-            let url = s.url(&slow_path);
-            let key = s.service.clone();
-            let done = done_tx.clone();
-            tokio::spawn(async move {
-                let r = reqwest::Client::new()
-                    .get(url)
-                    .header("apikey", key)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = r.status().as_u16();
-                let retry = r.headers().get("retry-after").cloned();
-                let body = r.json::<Value>().await.unwrap();
-                let _ = done.send(status);
-                (status, retry, body)
-            })
-        })
+        .map(|_| spawn_get(&s, &slow_path, Some(done_tx.clone())))
         .collect();
     // A refusal means the lane and its queue were full: four slow reads are in the gate.
     let first = tokio::time::timeout(std::time::Duration::from_secs(30), done_rx.recv())

@@ -58,3 +58,19 @@ fn describes_across_a_daylight_saving_change() {
     let label = when::describe(event, None, now, |x| tz::offset_minutes("Europe/London", x));
     assert_eq!(label, "Tomorrow 7:30 pm");
 }
+
+/// Offsets are remembered by quarter hour: answers from the memo must change exactly where the
+/// zone's offset does (London went to summer time at 01:00 UTC on 29 March 2026), and a
+/// zone the browser does not know stays unknown when asked again.
+#[wasm_bindgen_test]
+fn remembered_offsets_change_exactly_at_a_transition() {
+    for round in 0..2 {
+        // The second round is answered from the memo.
+        let at = |s: &str| tz::offset_minutes("Europe/London", t(s));
+        assert_eq!(at("2026-03-29T00:45:00Z"), 0, "round {round}");
+        assert_eq!(at("2026-03-29T00:59:59Z"), 0, "round {round}");
+        assert_eq!(at("2026-03-29T01:00:00Z"), 60, "round {round}");
+        assert_eq!(at("2026-03-29T01:14:59Z"), 60, "round {round}");
+        assert_eq!(tz::offset_minutes("Mars/Olympus_Mons", 900 * round), 0);
+    }
+}

@@ -33,10 +33,20 @@ function frameProbe() {
   class Probed extends Native {
     constructor(...args) {
       super(...args);
+      let tail = false;
       this.addEventListener('message', (e) => {
         const at = performance.timeOrigin + performance.now();
+        // A second listener, added once the page's own handler is in place, runs after that
+        // handler and the microtasks it queued (a framework's synchronous render included).
+        if (!tail) {
+          tail = true;
+          this.addEventListener('message', (e2) => {
+            const done = performance.timeOrigin + performance.now();
+            for (const [m, a] of Object.entries(arrived)) if (a.done === undefined && e2.data === a.data) { a.done = done; delete a.data; }
+          });
+        }
         if (typeof e.data !== 'string' || !window.__bench) return;
-        for (const m of window.__bench.watch) if (e.data.includes(m)) arrived[m] = { at, bytes: e.data.length };
+        for (const m of window.__bench.watch) if (e.data.includes(m)) arrived[m] = { at, bytes: e.data.length, data: e.data };
       });
     }
   }
@@ -51,7 +61,7 @@ async function trial(server, k, results, marker) {
   const frame = await k.page.evaluate((m) => window.__frames[m] ?? null, marker);
   await sleep(100);
   if (seen === null || frame === null) return null;
-  return { total: seen - k.clock.offset - t0, wire: frame.at - k.clock.offset - t0, page: seen - frame.at, bytes: frame.bytes };
+  return { total: seen - k.clock.offset - t0, wire: frame.at - k.clock.offset - t0, page: seen - frame.at, handler: (frame.done ?? NaN) - frame.at, bytes: frame.bytes };
 }
 
 const row = (name, xs) => `${name.padEnd(28)} p50 ${percentile(xs, 50).toFixed(2).padStart(6)}  p90 ${percentile(xs, 90).toFixed(2).padStart(6)}  min ${Math.min(...xs).toFixed(2).padStart(6)}`;
@@ -88,6 +98,7 @@ async function main() {
       console.log(row('  commit → DOM', xs.map((x) => x.total)));
       console.log(row('  commit → frame in page', xs.map((x) => x.wire)));
       console.log(row('  frame → DOM (page work)', xs.map((x) => x.page)));
+      console.log(row('  … in the frame\'s own task', xs.map((x) => x.handler).filter(Number.isFinite)));
     }
     console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {

@@ -1,12 +1,21 @@
 //! One event card: what, when (in the hotel's zone), where, how far, how much, and a QR code
 //! to take the booking link away on a phone.
+//!
+//! The card's elements come from one HTML string (`card_html`: see there for why); this module
+//! wires its live parts onto them as the card is built: the "when" line (it follows the clock
+//! and the hotel's zone), "Reserve" (offered while the event can be booked), the QR code (drawn
+//! a task later) and an image that fails to load (hidden).
 
 use concierge_wire::Category;
 use concierge_wire::model::EventRow;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
-use super::icons::Icon;
-use super::{qr, tz, when};
+use super::card_html::{self, CardParts};
+use super::reserve::Booking;
+use super::{booking, qr, tz, when};
 
 #[component]
 pub fn EventCard(
@@ -17,17 +26,6 @@ pub fn EventCard(
     #[prop(optional)]
     again: bool,
 ) -> impl IntoView {
-    let category_label = Category::label_of(&event.category);
-    let title_id = format!("event-{}", event.id);
-    let starts = when::parse_timestamp(&event.starts_at);
-    let ends = event.ends_at.as_deref().and_then(when::parse_timestamp);
-    let when_text = move || match starts {
-        Some(s) => {
-            let zone = zone.get();
-            when::describe(s, ends, now.get(), |t| tz::offset_minutes(&zone, t))
-        }
-        None => "Time to be announced".to_owned(),
-    };
     let place = [
         event.venue.clone().filter(|v| !v.trim().is_empty()),
         event
@@ -39,26 +37,38 @@ pub fn EventCard(
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
-    // The code is drawn a task after the card, into a box of fixed size: the card's text does
-    // not wait for the QR encoder (the costliest part of a card), and nothing shifts.
     let take_away = event.booking_url.clone().filter(|u| qr::encodable(u));
-    let qr_svg = RwSignal::new(String::new());
-    if let Some(url) = take_away.clone() {
-        set_timeout(
-            move || {
-                if let Some(svg) = qr::svg_for_url(&url) {
-                    // The card may be gone by now (a newer result replaced it).
-                    let _ = qr_svg.try_set(svg);
-                }
-            },
-            std::time::Duration::ZERO,
-        );
-    }
-    let image_failed = RwSignal::new(false);
     let image = event
         .image_url
-        .clone()
+        .as_deref()
         .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'));
+    let html = card_html::article_html(
+        &event,
+        &CardParts {
+            category_label: Category::label_of(&event.category),
+            place: &place,
+            places: booking::places(&event),
+            take_away: take_away.is_some(),
+            image,
+        },
+    );
+    let booking = use_context::<Booking>();
+    let live = {
+        let event = event.clone();
+        move |article: web_sys::Element| {
+            wire(&article, &event, zone, now, booking, take_away.clone());
+        }
+    };
+    let reserve = {
+        let event = event.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            if let Some(b) = booking
+                && reserve_clicked(&ev)
+            {
+                b.open_for(event.clone());
+            }
+        }
+    };
 
     view! {
         <li
@@ -68,72 +78,103 @@ pub fn EventCard(
             data-testid="event-card"
             data-event-id=event.id.clone()
             data-category=event.category.clone()
+            on:click=reserve
         >
-            <article aria-labelledby=title_id.clone()>
-                <div class=format!("event-card__media event-card__media--{}", event.category)>
-                    <Icon category=event.category.clone() class="event-card__icon"/>
-                    {image
-                        .map(|src| {
-                            view! {
-                                <img
-                                    class="event-card__image"
-                                    src=src
-                                    alt=""
-                                    loading="lazy"
-                                    hidden=move || image_failed.get()
-                                    on:error=move |_| image_failed.set(true)
-                                />
-                            }
-                        })}
-                    {event
-                        .is_hotel_service
-                        .then(|| {
-                            view! {
-                                <span class="event-card__service" data-testid="hotel-service">
-                                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                                        <path
-                                            fill="currentColor"
-                                            d="M12 2.5l2.9 6 6.6.9-4.8 4.6 1.2 6.5L12 17.4l-5.9 3.1 1.2-6.5-4.8-4.6 6.6-.9z"
-                                        ></path>
-                                    </svg>
-                                    "Hotel service"
-                                </span>
-                            }
-                        })}
-                </div>
-                <div class="event-card__body">
-                    <p class="event-card__category">{category_label}</p>
-                    <h3 class="event-card__title" id=title_id.clone()>{event.title.clone()}</h3>
-                    <p class="event-card__when">
-                        <time datetime=event.starts_at.clone() data-testid="event-when">
-                            {when_text}
-                        </time>
-                    </p>
-                    {(!place.is_empty()).then(|| view! { <p class="event-card__where">{place}</p> })}
-                    {event
-                        .price_text
-                        .clone()
-                        .filter(|p| !p.trim().is_empty())
-                        .map(|p| view! { <p class="event-card__price">{p}</p> })}
-                    {super::reserve::card_booking(&event, &title_id, now)}
-                </div>
-                {take_away
-                    .map(|_| {
-                        view! {
-                            <div class="event-card__take">
-                                <div
-                                    class="event-card__qr"
-                                    inner_html=move || qr_svg.get()
-                                    data-testid="event-qr"
-                                ></div>
-                                <p class="event-card__take-text">
-                                    <strong>"Take it with you"</strong>
-                                    <span>"Scan to book on your phone"</span>
-                                </p>
-                            </div>
-                        }
-                    })}
-            </article>
+            <article aria-labelledby=card_html::title_id(&event) inner_html=html use:live></article>
         </li>
+    }
+}
+
+/// Whether a click on the card was on its "Reserve" button.
+fn reserve_clicked(ev: &leptos::ev::MouseEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("[data-reserve-for]").ok().flatten())
+        .is_some()
+}
+
+/// Keeps `value` (an effect, a listener) alive as long as the card's owner.
+fn keep<T: 'static>(value: T) {
+    let value = SendWrapper::new(value);
+    on_cleanup(move || drop(value));
+}
+
+/// The card's live parts, on the elements `card_html` made (runs as the card is built, so
+/// the "when" line is filled before the card is first on the screen).
+fn wire(
+    article: &web_sys::Element,
+    event: &EventRow,
+    zone: Signal<String>,
+    now: Signal<i64>,
+    booking: Option<Booking>,
+    take_away: Option<String>,
+) {
+    let find = |selector: &str| article.query_selector(selector).ok().flatten();
+    if let Some(time) = find("time") {
+        let starts = when::parse_timestamp(&event.starts_at);
+        let ends = event.ends_at.as_deref().and_then(when::parse_timestamp);
+        keep(RenderEffect::new(move |_| {
+            let text = match starts {
+                Some(s) => {
+                    let zone = zone.get();
+                    when::describe(s, ends, now.get(), |t| tz::offset_minutes(&zone, t))
+                }
+                None => "Time to be announced".to_owned(),
+            };
+            time.set_text_content(Some(&text));
+        }));
+    }
+    // Without a booking context (never on the kiosk) "Reserve" stays hidden, as the markup has it.
+    if booking.is_some()
+        && let Some(button) = find("[data-reserve-for]")
+    {
+        let event = event.clone();
+        keep(RenderEffect::new(move |_| {
+            let shown = booking::can_reserve(&event, now.get());
+            let _ = if shown {
+                button.remove_attribute("hidden")
+            } else {
+                button.set_attribute("hidden", "")
+            };
+        }));
+    }
+    // The code is drawn a task after the card, into a box of fixed size: the card's text does
+    // not wait for the QR encoder (the costliest part of a card), and nothing shifts.
+    if let Some(url) = take_away
+        && let Some(code_box) = find(".event-card__qr")
+    {
+        set_timeout(
+            move || {
+                // The card may be gone by now (a newer result replaced it): drawing into a
+                // detached box is harmless.
+                if let Some(svg) = qr::svg_for_url(&url) {
+                    code_box.set_inner_html(&svg);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+    if let Some(img) = find("img").and_then(|i| i.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let target = img.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            let _ = target.set_attribute("hidden", "");
+        });
+        img.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        keep(OnError {
+            img,
+            _handler: on_error,
+        });
+    }
+}
+
+/// An image's error handler, detached when the card goes (before the closure is freed).
+struct OnError {
+    img: web_sys::HtmlElement,
+    _handler: Closure<dyn FnMut()>,
+}
+
+impl Drop for OnError {
+    fn drop(&mut self) {
+        self.img.set_onerror(None);
     }
 }

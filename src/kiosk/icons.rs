@@ -91,6 +91,19 @@ pub fn IconSprite() -> impl IntoView {
     }
 }
 
+/// [`Icon`]'s markup, for views built as one HTML string (`card_html`).
+pub fn icon_html(category: &str, class: &str) -> String {
+    format!(
+        concat!(
+            r#"<svg class="icon {}" viewBox="0 0 24 24" fill="none" stroke="currentColor" "#,
+            r#"stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" "#,
+            r##"aria-hidden="true"><use href="#{}"></use></svg>"##
+        ),
+        class,
+        symbol_id(category)
+    )
+}
+
 /// A decorative icon (hidden from screen readers: the text next to it says the same). Needs
 /// an [`IconSprite`] on the page.
 #[component]

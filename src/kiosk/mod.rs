@@ -30,6 +30,7 @@ pub mod tz;
 pub mod when;
 
 mod attract;
+mod card_html;
 mod cards;
 mod countdown;
 mod explore;
@@ -191,11 +192,13 @@ fn GuestSession(
             if stage.get_untracked() != Stage::Explore {
                 stage.set(Stage::Explore);
             }
-            search.update(|s| {
-                if matches!(s, SearchState::Sending { .. } | SearchState::Failed { .. }) {
-                    *s = SearchState::Idle;
-                }
-            });
+            // Only when it changes: `update` would notify (and re-render the search region)
+            // even when the search was already idle, on the path of every arriving result.
+            if search.with_untracked(|s| {
+                matches!(s, SearchState::Sending { .. } | SearchState::Failed { .. })
+            }) {
+                search.set(SearchState::Idle);
+            }
             activity();
         }
         id

@@ -31,44 +31,11 @@ pub fn provide_booking(identity: GuestIdentity) -> Booking {
     b
 }
 
-/// What a card of a bookable event adds: the places left and "Reserve" (while it can be
-/// booked). Nothing for other events. A card is rebuilt when its event changes, so this
-/// renders once per version of the event.
-pub fn card_booking(event: &EventRow, title_id: &str, now: Signal<i64>) -> Option<AnyView> {
-    let places = booking::places(event)?;
-    let booking = use_context::<Booking>();
-    let offered = {
-        let event = event.clone();
-        move || booking.is_some() && booking::can_reserve(&event, now.get())
-    };
-    let event = event.clone();
-    let id = event.id.clone();
-    Some(
-        view! {
-            <div class="event-card__book" data-places=places.state.as_str()>
-                <p class="event-card__places" data-testid="places-left">
-                    <span class="event-card__places-dot" aria-hidden="true"></span>
-                    {places.text}
-                </p>
-                <button
-                    class="button event-card__reserve"
-                    type="button"
-                    data-testid="reserve-button"
-                    data-reserve-for=id
-                    aria-describedby=title_id.to_owned()
-                    hidden=move || !offered()
-                    on:click=move |_| {
-                        if let Some(b) = booking {
-                            b.open.set(Some(event.clone()));
-                        }
-                    }
-                >
-                    "Reserve"
-                </button>
-            </div>
-        }
-        .into_any(),
-    )
+impl Booking {
+    /// Opens the dialog for `event` (a card's "Reserve").
+    pub fn open_for(&self, event: EventRow) {
+        self.open.set(Some(event));
+    }
 }
 
 /// The open booking dialog, if any; a new one (an empty form) each time it opens.

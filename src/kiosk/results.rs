@@ -28,7 +28,8 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn from_row(row: &KioskResultRow) -> Result<Outcome, String> {
-        serde_json::from_value(row.results.clone()).map_err(|e| e.to_string())
+        // Read from the borrowed tree: no copy of the whole result first.
+        Outcome::deserialize(&row.results).map_err(|e| e.to_string())
     }
 }
 

@@ -62,10 +62,21 @@ mod intl {
     use std::collections::HashMap;
     use wasm_bindgen::{JsCast, JsValue};
 
+    /// A zone's formatter and the offsets it has given, by quarter hour: every offset change
+    /// in the IANA data since 1970 falls on a quarter hour, so all instants of one quarter
+    /// share an offset. A results screen asks for the same few instants (now, today's
+    /// starts) card after card, and each `formatToParts` round trip costs tens of µs.
+    struct Zone {
+        fmt: Option<js_sys::Intl::DateTimeFormat>,
+        offsets: HashMap<i64, Option<i32>>,
+    }
+
+    /// Offsets remembered per zone before the memo starts over (a kiosk runs for weeks).
+    const MAX_REMEMBERED: usize = 4096;
+
     thread_local! {
-        /// `None` caches "this zone is unknown to the browser".
-        static FORMATTERS: RefCell<HashMap<String, Option<js_sys::Intl::DateTimeFormat>>> =
-            RefCell::new(HashMap::new());
+        /// `fmt: None` caches "this zone is unknown to the browser".
+        static ZONES: RefCell<HashMap<String, Zone>> = RefCell::new(HashMap::new());
     }
 
     fn make(zone: &str) -> Option<js_sys::Intl::DateTimeFormat> {
@@ -92,13 +103,33 @@ mod intl {
     }
 
     pub fn offset_minutes(zone: &str, t: UnixSeconds) -> Option<i32> {
-        let fmt = FORMATTERS.with(|cache| {
-            cache
-                .borrow_mut()
-                .entry(zone.to_owned())
-                .or_insert_with(|| make(zone))
-                .clone()
-        })?;
+        let quarter = t.div_euclid(900);
+        ZONES.with(|zones| {
+            let mut zones = zones.borrow_mut();
+            if !zones.contains_key(zone) {
+                let fmt = make(zone);
+                zones.insert(
+                    zone.to_owned(),
+                    Zone {
+                        fmt,
+                        offsets: HashMap::new(),
+                    },
+                );
+            }
+            let z = zones.get_mut(zone)?;
+            if let Some(known) = z.offsets.get(&quarter) {
+                return *known;
+            }
+            let offset = read(z.fmt.as_ref()?, t);
+            if z.offsets.len() >= MAX_REMEMBERED {
+                z.offsets.clear();
+            }
+            z.offsets.insert(quarter, offset);
+            offset
+        })
+    }
+
+    fn read(fmt: &js_sys::Intl::DateTimeFormat, t: UnixSeconds) -> Option<i32> {
         let date = js_sys::Date::new(&JsValue::from_f64(t as f64 * 1000.0));
         let parts = fmt.format_to_parts(&date);
         let mut fields = [0i64; 6];

@@ -45,11 +45,13 @@ pub fn escape_into(out: &mut String, s: &str) {
     }
 }
 
-/// The inside of the card's `<article>`: media, body, take-away. The `<time>` is left empty
+/// The inside of the card's `<li>`: its `<article>` with media, body, take-away. The `<time>` is left empty
 /// and "Reserve" hidden: their live values are set as the card is built.
-pub fn article_html(event: &EventRow, parts: &CardParts<'_>) -> String {
+pub fn card_html(event: &EventRow, parts: &CardParts<'_>) -> String {
     let mut h = String::with_capacity(1536);
-    h.push_str(r#"<div class="event-card__media event-card__media--"#);
+    h.push_str(r#"<article aria-labelledby=""#);
+    escape_into(&mut h, &title_id(event));
+    h.push_str(r#""><div class="event-card__media event-card__media--"#);
     escape_into(&mut h, &event.category);
     h.push_str(r#"">"#);
     h.push_str(&icons::icon_html(&event.category, "event-card__icon"));
@@ -110,6 +112,7 @@ pub fn article_html(event: &EventRow, parts: &CardParts<'_>) -> String {
             r#"<span>Scan to book on your phone</span></p></div>"#
         ));
     }
+    h.push_str("</article>");
     h
 }
 
@@ -154,7 +157,7 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, r#"a<b>&"c"'d"#);
         assert_eq!(out, "a&lt;b&gt;&amp;&quot;c&quot;&#39;d");
-        let html = article_html(&event(), &parts());
+        let html = card_html(&event(), &parts());
         assert!(
             html.contains(
                 r#"id="event-e1">Jazz &lt;b&gt;&amp; &quot;friends&quot;&lt;/b&gt;</h3>"#
@@ -165,7 +168,7 @@ mod tests {
 
     #[test]
     fn optional_lines_appear_only_when_there_is_something_to_say() {
-        let plain = article_html(&event(), &parts());
+        let plain = card_html(&event(), &parts());
         assert!(plain.contains(r#"<p class="event-card__price">€12</p>"#));
         for absent in [
             "event-card__where",
@@ -179,7 +182,7 @@ mod tests {
         let mut e = event();
         e.is_hotel_service = true;
         e.price_text = Some("  ".into());
-        let full = article_html(
+        let full = card_html(
             &e,
             &CardParts {
                 place: "Lobby · 50 m",
@@ -202,6 +205,7 @@ mod tests {
             r#"data-reserve-for="e1" aria-describedby="event-e1" hidden>Reserve</button>"#,
             r#"src="https://x.test/a.jpg?b=1&amp;c=2""#,
             r#"<time datetime="2026-11-22T20:00:00Z" data-testid="event-when"></time>"#,
+            r#"<article aria-labelledby="event-e1"><div class="event-card__media event-card__media--music">"#,
         ] {
             assert!(full.contains(present), "{present}");
         }

@@ -42,7 +42,7 @@ pub fn EventCard(
         .image_url
         .as_deref()
         .filter(|u| u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/'));
-    let html = card_html::article_html(
+    let html = card_html::card_html(
         &event,
         &CardParts {
             category_label: Category::label_of(&event.category),
@@ -55,18 +55,8 @@ pub fn EventCard(
     let booking = use_context::<Booking>();
     let live = {
         let event = event.clone();
-        move |article: web_sys::Element| {
-            wire(&article, &event, zone, now, booking, take_away.clone());
-        }
-    };
-    let reserve = {
-        let event = event.clone();
-        move |ev: leptos::ev::MouseEvent| {
-            if let Some(b) = booking
-                && reserve_clicked(&ev)
-            {
-                b.open_for(event.clone());
-            }
+        move |card: web_sys::Element| {
+            wire(&card, &event, zone, now, booking, take_away.clone());
         }
     };
 
@@ -78,19 +68,30 @@ pub fn EventCard(
             data-testid="event-card"
             data-event-id=event.id.clone()
             data-category=event.category.clone()
-            on:click=reserve
-        >
-            <article aria-labelledby=card_html::title_id(&event) inner_html=html use:live></article>
-        </li>
+            inner_html=html
+            use:live
+        ></li>
     }
 }
 
-/// Whether a click on the card was on its "Reserve" button.
-fn reserve_clicked(ev: &leptos::ev::MouseEvent) -> bool {
-    ev.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|el| el.closest("[data-reserve-for]").ok().flatten())
-        .is_some()
+/// One click handler for a whole list of cards (not one per card, on the path of every
+/// arriving result): a click on a card's "Reserve" opens the dialog for the event that card
+/// shows, as `cards` holds it.
+pub fn on_reserve(
+    cards: impl Fn(&str) -> Option<EventRow> + 'static,
+) -> impl Fn(leptos::ev::MouseEvent) + 'static {
+    let booking = use_context::<Booking>();
+    move |ev| {
+        let Some(b) = booking else { return };
+        let id = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-reserve-for]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-reserve-for"));
+        if let Some(event) = id.and_then(|id| cards(&id)) {
+            b.open_for(event);
+        }
+    }
 }
 
 /// Keeps `value` (an effect, a listener) alive as long as the card's owner.
@@ -102,14 +103,14 @@ fn keep<T: 'static>(value: T) {
 /// The card's live parts, on the elements `card_html` made (runs as the card is built, so
 /// the "when" line is filled before the card is first on the screen).
 fn wire(
-    article: &web_sys::Element,
+    card: &web_sys::Element,
     event: &EventRow,
     zone: Signal<String>,
     now: Signal<i64>,
     booking: Option<Booking>,
     take_away: Option<String>,
 ) {
-    let find = |selector: &str| article.query_selector(selector).ok().flatten();
+    let find = |selector: &str| card.query_selector(selector).ok().flatten();
     if let Some(time) = find("time") {
         let starts = when::parse_timestamp(&event.starts_at);
         let ends = event.ends_at.as_deref().and_then(when::parse_timestamp);

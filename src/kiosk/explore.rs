@@ -259,7 +259,13 @@ fn ResultView(row: KioskResultRow, ambient: Ambient, on_search: Callback<String>
                         .into_any()
                 } else {
                     view! {
-                        <ol class="card-grid" data-testid="cards">
+                        <ol
+                            class="card-grid"
+                            data-testid="cards"
+                            on:click=cards::on_reserve(move |id| {
+                                cards.with_untracked(|c| c.iter().find(|e| e.id == id).cloned())
+                            })
+                        >
                             <For
                                 each=move || cards.get()
                                 key=|e| (e.id.clone(), e.updated_at.clone())

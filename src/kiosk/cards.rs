@@ -53,10 +53,19 @@ pub fn EventCard(
         },
     );
     let booking = use_context::<Booking>();
+    let has_image = image.is_some();
     let live = {
         let event = event.clone();
         move |card: web_sys::Element| {
-            wire(&card, &event, zone, now, booking, take_away.clone());
+            wire(
+                &card,
+                &event,
+                zone,
+                now,
+                booking,
+                take_away.clone(),
+                has_image,
+            );
         }
     };
 
@@ -109,6 +118,7 @@ fn wire(
     now: Signal<i64>,
     booking: Option<Booking>,
     take_away: Option<String>,
+    has_image: bool,
 ) {
     let find = |selector: &str| card.query_selector(selector).ok().flatten();
     if let Some(time) = find("time") {
@@ -126,7 +136,9 @@ fn wire(
         }));
     }
     // Without a booking context (never on the kiosk) "Reserve" stays hidden, as the markup has it.
+    // Only elements the markup has are looked up: each lookup is a round trip to the DOM.
     if booking.is_some()
+        && event.capacity.is_some()
         && let Some(button) = find("[data-reserve-for]")
     {
         let event = event.clone();
@@ -155,7 +167,9 @@ fn wire(
             std::time::Duration::ZERO,
         );
     }
-    if let Some(img) = find("img").and_then(|i| i.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if has_image
+        && let Some(img) = find("img").and_then(|i| i.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let target = img.clone();
         let on_error = Closure::<dyn FnMut()>::new(move || {
             let _ = target.set_attribute("hidden", "");

@@ -31,13 +31,6 @@ fn stored_ids(path: &std::path::Path) -> BTreeSet<String> {
         .unwrap()
 }
 
-fn id_of(c: &Change) -> String {
-    c.record.as_ref().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn published(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Arc<Change>>) -> Vec<Arc<Change>> {
     let mut out = Vec::new();
     while let Ok(c) = rx.try_recv() {
@@ -100,7 +93,15 @@ async fn a_failed_write_undoes_only_itself_and_the_others_commit_and_publish_in_
     );
 
     let changes = published(&mut rx);
-    let ids: Vec<String> = changes.iter().map(|c| id_of(c)).collect();
+    let ids: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            c.record.as_ref().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(ids.len(), 320, "each acknowledged write published once");
     assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), acknowledged);
     let stamps: Vec<&str> = changes
@@ -160,7 +161,15 @@ async fn concurrent_writes_into_a_full_database_lose_nothing_acknowledged() {
     }
     assert!(acknowledged.len() > 50, "{} rows fit", acknowledged.len());
     assert!(refused.len() > 1000, "the limit was reached early on");
-    let published: BTreeSet<String> = published(&mut rx).iter().map(|c| id_of(c)).collect();
+    let published: BTreeSet<String> = published(&mut rx)
+        .iter()
+        .map(|c| {
+            c.record.as_ref().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(published, acknowledged, "published ≠ acknowledged");
     drop((db, writer));
     assert_eq!(stored_ids(&path), acknowledged, "stored ≠ acknowledged");

@@ -1,4 +1,4 @@
-//! `reserve` and `cancel_reservation` on the writer thread: each is ONE savepoint that
+//! `reserve` and `cancel_reservation` on the writer thread: each is ONE transaction that
 //! checks the event, writes the reservation and the event's `places_left`, and publishes both
 //! changes in commit order, or refuses and changes nothing. The writer runs one job at a
 //! time, so no other booking can interleave between the check and the write (the hosted
@@ -51,7 +51,7 @@ fn change(table: Table, kind: ChangeType, ts: &str, row: Row) -> Change {
 
 /// Sets the event's `places_left` to its derived value and returns the whole row.
 fn refresh_event(
-    tx: &rusqlite::Connection,
+    tx: &rusqlite::Transaction<'_>,
     event_id: &str,
     capacity: Option<i64>,
     ts: &str,
@@ -75,7 +75,7 @@ impl Inner {
         let event_id = b.event_id.ok_or(Refusal::UnknownEvent)?;
         let asked = b.party_size.unwrap_or_default();
         let (_, ts) = self.next_ts();
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let event: Option<(Option<i64>, Option<i64>, String)> = tx
             .prepare_cached("SELECT capacity, places_left, starts_at FROM events WHERE id = ?1")?
             .query_row([&event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -126,7 +126,7 @@ impl Inner {
     pub(super) fn cancel_reservation(&mut self, id: Option<String>) -> Result<Value, DbError> {
         let id = id.ok_or(Refusal::UnknownReservation)?;
         let (_, ts) = self.next_ts();
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let found: Option<(String, String, Option<i64>)> = tx
             .prepare_cached(
                 "SELECT r.event_id, r.status, e.capacity FROM reservations r \
@@ -161,9 +161,9 @@ impl Inner {
     }
 }
 
-/// Releases the savepoint; then the answer and the changes to publish: the reservation's, then the event's.
+/// Commits; then the answer and the changes to publish: the reservation's, then the event's.
 fn finish(
-    tx: rusqlite::Savepoint<'_>,
+    tx: rusqlite::Transaction<'_>,
     deadline: &Deadline,
     ts: &str,
     reservation: Row,

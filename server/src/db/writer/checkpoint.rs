@@ -72,7 +72,7 @@ pub(super) fn spawn_checkpointer(
 
 /// The WAL's size bound. The background PASSIVE checkpoint never catches up with a writer that
 /// does not pause, so past a threshold the writer itself runs a TRUNCATE checkpoint between two
-/// of its transactions (batches): no write is in progress then (it cannot be starved by the writer), and
+/// of its transactions: no write is in progress then (it cannot be starved by the writer), and
 /// it waits (busy timeout) only for readers, whose statements the statement timeout bounds.
 pub(super) struct WalBound {
     wal: PathBuf,
@@ -94,20 +94,9 @@ impl WalBound {
         }
     }
 
-    /// The WAL's size now (one `stat`).
-    fn size(&self) -> u64 {
-        std::fs::metadata(&self.wal).map(|m| m.len()).unwrap_or(0)
-    }
-
-    /// Whether the WAL has passed the threshold: a batch of writes ends there, so that one
-    /// batch cannot carry the WAL far past it before the checkpoint can run.
-    pub(super) fn over(&self) -> bool {
-        self.size() > self.threshold
-    }
-
-    /// After each batch of writes: a checkpoint when the WAL has passed the threshold.
+    /// After each write: one `stat`, and a checkpoint when the WAL has passed the threshold.
     pub(super) fn after_write(&mut self, conn: &Connection) {
-        let size = self.size();
+        let size = std::fs::metadata(&self.wal).map(|m| m.len()).unwrap_or(0);
         if size <= self.threshold {
             return;
         }

@@ -1,6 +1,5 @@
-//! The writes themselves, on the writer thread: each runs in a savepoint of its batch's
-//! transaction (see [`super::batch`]) and stages its changes, which are published, in commit
-//! order, once that transaction has committed.
+//! The commit path, on the writer thread: one transaction per write, then the committed changes
+//! are published, in commit order, before the next write starts.
 
 use std::sync::Arc;
 
@@ -33,8 +32,6 @@ pub(super) struct Inner {
     full: FullState,
     /// Whether customer messages are queued for the concierge (`--concierge-queue-depth` > 0).
     reply_queue: bool,
-    /// Changes of writes whose savepoint is released but whose batch has not committed yet.
-    staged: Vec<Change>,
 }
 
 /// Called just before COMMIT: a statement the timeout cut short (a `pg_like` that gave up may
@@ -63,7 +60,6 @@ impl Inner {
             deadline,
             full: FullState::default(),
             reply_queue: false,
-            staged: Vec::new(),
         }
     }
 
@@ -122,22 +118,11 @@ impl Inner {
         (ms, time_fmt::format_ms(ms))
     }
 
-    /// Holds a released write's changes until its batch commits (see [`Inner::publish_staged`]).
-    pub(super) fn publish(&mut self, changes: Vec<Change>) {
-        self.staged.extend(changes);
-    }
-
-    /// After COMMIT: hands the staged changes to the fan-out, in commit order.
-    pub(super) fn publish_staged(&mut self) {
-        for c in self.staged.drain(..) {
+    pub(super) fn publish(&self, changes: Vec<Change>) {
+        for c in changes {
             // No receiver only happens during shutdown; the write itself has committed.
             let _ = self.sink.send(Arc::new(c));
         }
-    }
-
-    /// After a rollback: the staged changes never happened.
-    pub(super) fn drop_staged(&mut self) {
-        self.staged.clear();
     }
 
     /// Inserts `rows`; `from_client` says a client (not a trusted writer) sent them, so its
@@ -185,7 +170,7 @@ impl Inner {
             vec!["?"; cols.len()].join(", "),
             sql::column_list(&cols)
         );
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(prepared.len());
         {
             let mut stmt = tx.prepare_cached(&text)?;
@@ -252,7 +237,7 @@ impl Inner {
         let mut where_params = Vec::new();
         let wh = sql::scoped_where_clause(table, filters, groups, scope, &mut where_params)?;
         let pk = table.pk();
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         let mut changes = Vec::new();
         {
@@ -336,7 +321,7 @@ impl Inner {
             wh,
             sql::column_list(&cols)
         );
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let out: Vec<Row> = tx
             .prepare_cached(&text)?
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {

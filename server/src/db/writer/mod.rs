@@ -1,10 +1,9 @@
 //! THE write path. Every insert, update and delete — REST, `/api`, anything added later —
 //! goes through [`Writer`]: it checks the authorization layer, validates values against the
-//! schema, commits on the one writer connection (in batches: see [`batch`]), and then, on the
-//! writer thread still, hands the committed changes to the realtime fan-out. Publishing from
-//! the one thread that commits is what makes realtime delivery follow commit order.
+//! schema, commits on the one writer connection, and then, still holding the writer lock,
+//! hands the committed changes to the realtime fan-out. Holding the lock while publishing is
+//! what makes realtime delivery follow commit order.
 
-mod batch;
 mod booking;
 mod change;
 mod checkpoint;
@@ -32,7 +31,8 @@ pub(crate) use booking::uuid_arg;
 pub use change::{Change, ChangeSink};
 pub(crate) use storage::limit_size;
 
-use batch::{Answer, Job};
+type Job = Box<dyn FnOnce(&mut Inner) + Send>;
+
 /// Handle to the writer thread. Writes queue in FIFO order on one dedicated thread that owns
 /// the connection: no lock convoy, no starved writer, and the order of the queue is the commit
 /// order that realtime publishes.
@@ -67,9 +67,6 @@ impl Writer {
                 // Once a checkpoint has reset the WAL, the next write shrinks the file back to
                 // the checkpoint threshold instead of leaving its high-water mark on disk.
                 let limit = i64::try_from(opts.wal_checkpoint_threshold()).unwrap_or(i64::MAX);
-                if let Err(e) = conn.pragma_update(None, "temp_store", "MEMORY") {
-                    tracing::warn!("cannot keep savepoint journals in memory: {e}");
-                }
                 if let Err(e) = conn.pragma_update(None, "journal_size_limit", limit) {
                     tracing::warn!("cannot set journal_size_limit: {e}");
                 }
@@ -89,7 +86,14 @@ impl Writer {
         // The thread ends when the last Writer handle is dropped.
         let spawned = std::thread::Builder::new()
             .name("concierge-writer".into())
-            .spawn(move || batch::serve(&rx, &mut inner, bound));
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut inner);
+                    if let Some(b) = bound.as_mut() {
+                        b.after_write(inner.conn());
+                    }
+                }
+            });
         if let Err(e) = spawned {
             // Without the thread every write reports a worker error instead of hanging.
             tracing::error!("cannot start the database writer thread: {e}");
@@ -114,7 +118,7 @@ impl Writer {
         f: impl FnOnce(&mut Inner) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |inner: &mut Inner| -> Answer {
+        let job: Job = Box::new(move |inner: &mut Inner| {
             // A panic here would kill the writer thread; the parsers are total, but keep the
             // thread alive regardless and report the failure to this caller.
             inner.deadline().arm();
@@ -122,7 +126,7 @@ impl Writer {
                 .unwrap_or_else(|_| Err(DbError::Worker("write panicked".into())));
             let out = inner.deadline().settle(out);
             inner.note_outcome(&out);
-            Answer::new(out, tx)
+            let _ = tx.send(out);
         });
         self.jobs
             .send(job)

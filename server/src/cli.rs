@@ -237,6 +237,15 @@ pub struct ServeArgs {
         global = true
     )]
     pub kiosk_results_per_session: u32,
+    /// Every this many seconds, heap memory the server freed goes back to the OS, so its
+    /// resident size follows what it uses rather than its highest peak; 0 = never.
+    #[arg(
+        long,
+        env = "CONCIERGE_MEMORY_TRIM_SECS",
+        default_value_t = crate::memory::DEFAULT_TRIM_SECS,
+        global = true
+    )]
+    pub memory_trim_secs: u64,
     /// Messages: limits and the concierge's reply queue (issue 16).
     #[command(flatten)]
     pub concierge: crate::concierge::ConciergeArgs,

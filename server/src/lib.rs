@@ -15,6 +15,7 @@ pub mod db;
 pub mod hub;
 pub mod jwt;
 pub mod matcher;
+pub mod memory;
 pub mod rate_window;
 pub mod realtime;
 pub mod reserve_limits;
@@ -71,6 +72,8 @@ pub struct Server {
     pub conn: conn::ConnLimits,
     /// Kiosk results older than this are deleted in the background; `None` keeps them.
     pub result_retention: Option<std::time::Duration>,
+    /// How often freed heap memory goes back to the OS; `None`: never (see [`memory`]).
+    pub memory_trim: Option<std::time::Duration>,
     /// The concierge's reply queue (`None`: switched off). Boxed: `Started` holds a `Server`
     /// beside the much smaller upstream server.
     pub concierge: Option<Box<concierge::Settings>>,
@@ -166,6 +169,8 @@ pub async fn build(args: &ServeArgs) -> Result<Server, StartError> {
         conn: args.conn_limits(),
         result_retention: (args.kiosk_result_retention_secs > 0)
             .then(|| std::time::Duration::from_secs(args.kiosk_result_retention_secs)),
+        memory_trim: (args.memory_trim_secs > 0)
+            .then(|| std::time::Duration::from_secs(args.memory_trim_secs)),
         concierge: args.concierge.settings(hotel_id).map(Box::new),
     })
 }
@@ -227,6 +232,9 @@ impl Server {
         if let Some(retention) = self.result_retention {
             let writer = self.state.writer.clone();
             tokio::spawn(db::retention::run(writer, retention, sockets.clone()));
+        }
+        if let Some(period) = self.memory_trim {
+            tokio::spawn(memory::run(period, sockets.clone()));
         }
         if let Some(settings) = self.concierge {
             let state = self.state.clone();

@@ -72,6 +72,6 @@ async fn upgrade(
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
+        .write_buffer_size(socket::WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| socket::run(socket, services, vsn, principal))
 }

@@ -25,6 +25,7 @@ use crate::rooms::Rooms;
 use crate::rooms::rate::Rate;
 use conn::Conn;
 use outgoing::CLOSE_GRACE;
+pub use outgoing::WRITE_BUFFER_BYTES;
 
 fn now_secs() -> i64 {
     std::time::SystemTime::now()

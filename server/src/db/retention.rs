@@ -46,3 +46,42 @@ pub async fn run(writer: Writer, retention: Duration, stop: tokio_util::sync::Ca
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{migrate, sql};
+
+    /// The sweep finds expired rows through an index: it never reads the whole table (which
+    /// grows by the hour while the sweep runs every minute, holding the writer).
+    #[test]
+    fn the_sweep_searches_an_index_rather_than_scanning_the_table() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        migrate::apply(&mut conn).unwrap();
+        let older = Filter::new(
+            "created_at",
+            FilterOp::Lt,
+            FilterValue::One("2026-01-01T00:00:00.000Z".into()),
+        );
+        let scope = crate::authz::row_scope(&Principal::ServiceRole, Table::KioskResults);
+        let mut params = Vec::new();
+        let wh = sql::scoped_where_clause(Table::KioskResults, &[older], &[], &scope, &mut params)
+            .unwrap();
+        let text = format!(
+            "EXPLAIN QUERY PLAN DELETE FROM {}{wh}",
+            sql::quote(Table::KioskResults.name())
+        );
+        let plan: Vec<String> = conn
+            .prepare(&text)
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX kiosk_results_created")),
+            "{text}: {plan:?}"
+        );
+    }
+}

@@ -68,7 +68,8 @@ async fn upgrade(
     // Small buffers: thousands of mostly idle kiosk sockets must stay cheap; they grow on demand.
     // The write buffer never shrinks after a burst (tungstenite keeps its capacity), so its
     // threshold is what a stalled client leaves behind for good: at 16 KiB a 4 s stall of 4,000
-    // sockets left +66 MiB of RSS, at 4 KiB +3.4 MiB (BENCHMARKS.md, "Soak").
+    // sockets left +66 MiB of RSS, at 4 KiB +3.4 MiB (BENCHMARKS.md, "Soak"); now none at all
+    // (see `WRITE_BUFFER_BYTES`).
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(4 * 1024)

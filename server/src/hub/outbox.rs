@@ -178,8 +178,9 @@ impl Queue {
         .await
     }
 
-    /// The next frame if one is already queued (the rest of a burst that [`Queue::recv`]
-    /// began; a close stops the write through [`Queue::closed`]).
+    /// The next frame if one is already queued (the hub's tests read queues without waiting;
+    /// the socket's writer takes one frame at a time through [`Queue::recv`]).
+    #[cfg(test)]
     pub fn try_recv(&mut self) -> Option<Utf8Bytes> {
         let f = self.rx.try_recv().ok()?;
         Some(self.taken(f))

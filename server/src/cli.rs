@@ -154,6 +154,14 @@ pub struct ServeArgs {
         global = true
     )]
     pub pattern_read_queue: usize,
+    /// Page cache each database connection adds to SQLite's pooled cache (KiB).
+    #[arg(
+        long,
+        env = "CONCIERGE_DB_CACHE_KIB",
+        default_value_t = crate::db::options::DEFAULT_CACHE_KIB,
+        global = true
+    )]
+    pub db_cache_kib: u32,
     /// Keep the write-ahead log below this size (MiB): past half of it the writer checkpoints.
     #[arg(
         long,
@@ -238,7 +246,8 @@ pub struct ServeArgs {
     )]
     pub kiosk_results_per_session: u32,
     /// Every this many seconds, heap memory the server freed goes back to the OS, so its
-    /// resident size follows what it uses rather than its highest peak; 0 = never.
+    /// resident size follows what it uses rather than its highest peak, and the database writer
+    /// drops the cached pages no statement holds; 0 = never.
     #[arg(
         long,
         env = "CONCIERGE_MEMORY_TRIM_SECS",
@@ -291,6 +300,9 @@ impl ServeArgs {
             wal_limit_bytes: self.wal_limit_mib.max(1).saturating_mul(MIB),
             max_db_bytes: self.max_db_mib.map(|m| m.saturating_mul(MIB)),
             max_results_per_session: self.kiosk_results_per_session,
+            cache_kib: self.db_cache_kib,
+            cache_release_every: (self.memory_trim_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.memory_trim_secs)),
             reads: crate::db::read_gate::ReadLimits {
                 readers: self.db_readers,
                 pattern_lanes: self.pattern_read_lanes,

@@ -58,6 +58,7 @@ pub struct Selected {
 fn configure(conn: &Connection, opts: &Options) -> rusqlite::Result<Arc<Deadline>> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    opts.limit_cache(conn)?;
     let deadline = Deadline::new(opts.statement_timeout);
     deadline.install(conn);
     like::register(conn, Some(deadline.clone()))?;

@@ -17,6 +17,10 @@ pub const DEFAULT_MAX_MESSAGES_PER_SESSION: u32 = 2000;
 pub const DEFAULT_MESSAGE_WRITES_PER_MINUTE: u32 = 60;
 /// Default depth of the concierge's reply queue (messages waiting for a reply).
 pub const DEFAULT_REPLY_QUEUE_DEPTH: u32 = 10_000;
+/// Default page cache per connection and schema (KiB): SQLite's own default.
+pub const DEFAULT_CACHE_KIB: u32 = 2000;
+/// Default period of the writer's cache release (the memory trim's default period).
+pub const DEFAULT_CACHE_RELEASE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -37,6 +41,10 @@ pub struct Options {
     pub reply_queue_depth: u32,
     /// Reader connections and how many of them pattern reads may hold.
     pub reads: ReadLimits,
+    /// Page cache each connection adds to SQLite's pooled page cache (KiB).
+    pub cache_kib: u32,
+    /// How often the writer drops the cached pages no statement holds; `None` = never.
+    pub cache_release_every: Option<Duration>,
 }
 
 impl Default for Options {
@@ -50,6 +58,8 @@ impl Default for Options {
             message_writes_per_minute: DEFAULT_MESSAGE_WRITES_PER_MINUTE,
             reply_queue_depth: DEFAULT_REPLY_QUEUE_DEPTH,
             reads: ReadLimits::default(),
+            cache_kib: DEFAULT_CACHE_KIB,
+            cache_release_every: Some(DEFAULT_CACHE_RELEASE),
         }
     }
 }
@@ -59,5 +69,33 @@ impl Options {
     /// more transaction smaller than the other half still fits under it.
     pub fn wal_checkpoint_threshold(&self) -> u64 {
         self.wal_limit_bytes / 2
+    }
+
+    /// Sets the page cache of `conn` to [`Options::cache_kib`]. The bundled SQLite pools all
+    /// connections' caches (see `writer::cache`), so this adds `cache_kib` to the pool: SQLite's
+    /// page memory stays below (readers + 2) × `cache_kib`.
+    pub fn limit_cache(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        // A negative cache_size is in KiB; at least one page's worth keeps SQLite working.
+        let kib = self.cache_kib.max(4);
+        conn.execute_batch(&format!("PRAGMA main.cache_size = -{kib};"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_cache_sets_the_configured_size() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let opts = Options {
+            cache_kib: 300,
+            ..Options::default()
+        };
+        opts.limit_cache(&conn).unwrap();
+        let size: i64 = conn
+            .query_row("PRAGMA main.cache_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(size, -300);
     }
 }

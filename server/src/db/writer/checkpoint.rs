@@ -33,6 +33,7 @@ pub(super) fn spawn_checkpointer(
     lock: CheckpointLock,
 ) {
     let busy_bytes = opts.wal_limit_bytes / 4;
+    let opts = opts.clone();
     let spawned = std::thread::Builder::new()
         .name("concierge-checkpoint".into())
         .spawn(move || {
@@ -41,6 +42,7 @@ pub(super) fn spawn_checkpointer(
                 Err(e) => return tracing::error!("checkpointer cannot open the database: {e}"),
             };
             let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+            let _ = opts.limit_cache(&conn);
             let page: u64 = conn
                 .query_row("PRAGMA page_size", [], |r| r.get(0))
                 .unwrap_or(4096);

@@ -5,6 +5,7 @@
 //! what makes realtime delivery follow commit order.
 
 mod booking;
+mod cache;
 mod change;
 mod checkpoint;
 mod commit;
@@ -80,6 +81,7 @@ impl Writer {
             }
             None => tracing::debug!("in-memory database: no checkpointer"),
         }
+        let mut release = opts.cache_release_every.map(cache::CacheRelease::new);
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let mut inner =
             Inner::new(conn, sink, deadline).with_reply_queue(opts.reply_queue_depth > 0);
@@ -91,6 +93,9 @@ impl Writer {
                     job(&mut inner);
                     if let Some(b) = bound.as_mut() {
                         b.after_write(inner.conn());
+                    }
+                    if let Some(c) = release.as_mut() {
+                        c.after_write(inner.conn());
                     }
                 }
             });
